@@ -1,0 +1,125 @@
+"""campus-share: public schools open their facilities to the residents of their district."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from booking.extensions import babel, csrf, db, login_manager, migrate
+from config import CONFIGS, Config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Production settings that must not be served with."""
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BOOKING_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    config_class = configure(app, test_config)
+    problems = config_class.validate(app.config)
+    if problems:
+        raise UnsafeConfiguration("Refusing to start: " + " ".join(problems))
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> type[Config]:
+    env = "testing" if test_config is not None else os.environ.get("BOOKING_ENV", "development")
+    if env not in CONFIGS:
+        raise UnsafeConfiguration(
+            f"Refusing to start: BOOKING_ENV={env!r} is not one of {', '.join(CONFIGS)}."
+        )
+    config_class = CONFIGS[env]
+    app.config.from_object(config_class)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(app.instance_path) / "campus-share.sqlite"
+        )
+    if not config_class.PRODUCTION and app.config["SECRET_KEY"] == Config.SECRET_KEY:
+        app.config["SECRET_KEY"] = development_secret(Path(app.instance_path))
+    if not app.config.get("ID_HASH_KEY"):
+        app.config["ID_HASH_KEY"] = "id-number:" + app.config["SECRET_KEY"]
+    configure_engine(app)
+    return config_class
+
+
+def development_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_engine(app: Flask) -> None:
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", 15)
+        options["connect_args"] = connect_args
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_extensions(app: Flask) -> None:
+    from booking import i18n
+    from booking.database import register_sqlite_pragmas
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    with app.app_context():
+        register_sqlite_pragmas(db.engine)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = i18n.LOGIN_REQUIRED
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+
+
+def register_blueprints(app: Flask) -> None:
+    from booking.auth.views import blueprint as auth
+    from booking.public.views import blueprint as public
+
+    app.register_blueprint(public)
+    app.register_blueprint(auth, url_prefix="/auth")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from booking.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from booking.templating import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from booking.cli import register
+
+    register(app)

@@ -1,0 +1,113 @@
+"""Registration and login forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from booking.services.accounts import MIN_PASSWORD_LENGTH
+from booking.services.identity import (
+    id_number_problem,
+    is_mainland_mobile,
+    normalise_id_number,
+    normalise_phone,
+)
+
+ID_NUMBER_MESSAGES = {
+    "format": _l("An ID number has 18 characters: 17 digits, then a digit or X."),
+    "birth_date": _l("The birth date in this ID number is not a real date."),
+    "check_digit": _l("This ID number's last character does not match: please check it."),
+}
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class MainlandMobile:
+    message = _l("Enter an 11-digit mainland mobile number, such as 13800138000.")
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        if field.data and not is_mainland_mobile(field.data):
+            raise ValidationError(self.message)
+
+
+class ResidentIdNumber:
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        if field.data:
+            problem = id_number_problem(field.data)
+            if problem:
+                raise ValidationError(ID_NUMBER_MESSAGES[problem])
+
+
+class RegisterForm(FlaskForm):
+    real_name = StringField(
+        _l("Real name"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your real name.")),
+            Length(max=50, message=_l("A name can be at most %(max)d characters.")),
+        ],
+    )
+    phone = TelField(
+        _l("Mobile number"),
+        filters=[normalise_phone],
+        validators=[DataRequired(_l("Enter your mobile number.")), MainlandMobile()],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(_l("Choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=128,
+                message=_l("A password needs %(min)d to %(max)d characters."),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[
+            InputRequired(_l("Type the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+    )
+    email = EmailField(
+        _l("E-mail (optional)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(
+                _l("Enter an e-mail address such as name@example.com."), check_deliverability=False
+            ),
+        ],
+    )
+    id_number = StringField(
+        _l("Resident ID number (optional)"),
+        filters=[normalise_id_number],
+        validators=[Optional(), ResidentIdNumber()],
+        description=_l("Stored only in a masked form; it lets the school verify you faster."),
+    )
+
+
+class LoginForm(FlaskForm):
+    phone = TelField(
+        _l("Mobile number"),
+        filters=[normalise_phone],
+        validators=[DataRequired(_l("Enter your mobile number."))],
+    )
+    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
+    remember = BooleanField(_l("Keep me logged in on this device"))

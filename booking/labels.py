@@ -1,0 +1,57 @@
+"""Translatable display names of the domain's enumerations."""
+
+from flask_babel import lazy_gettext as _l
+
+from booking.models import BookingStatus, ClosureReason, DayType, FacilityKind
+
+FACILITY_KINDS = {
+    FacilityKind.LECTURE_HALL: _l("Lecture hall"),
+    FacilityKind.LIBRARY: _l("Library"),
+    FacilityKind.READING_ROOM: _l("Reading room"),
+    FacilityKind.SPORTS_VENUE: _l("Sports venue"),
+    FacilityKind.PARKING: _l("Parking"),
+}
+
+# What the capacity of each kind counts.
+CAPACITY_UNITS = {
+    FacilityKind.LECTURE_HALL: _l("people"),
+    FacilityKind.LIBRARY: _l("seats"),
+    FacilityKind.READING_ROOM: _l("seats"),
+    FacilityKind.SPORTS_VENUE: _l("people"),
+    FacilityKind.PARKING: _l("parking spaces"),
+}
+
+DAY_TYPES = {
+    DayType.SCHOOL_DAYS: _l("School days"),
+    DayType.NON_SCHOOL_DAYS: _l("Weekends, holidays and vacations"),
+    DayType.ALL_DAYS: _l("Every day"),
+}
+
+CLOSURE_REASONS = {
+    ClosureReason.EXAM: _l("Exams"),
+    ClosureReason.HOLIDAY: _l("Holiday"),
+    ClosureReason.MAINTENANCE: _l("Maintenance"),
+    ClosureReason.WEATHER: _l("Severe weather"),
+    ClosureReason.EVENT: _l("School event"),
+    ClosureReason.OTHER: _l("Other"),
+}
+
+BOOKING_STATUSES = {
+    BookingStatus.PENDING: _l("Awaiting approval"),
+    BookingStatus.CONFIRMED: _l("Confirmed"),
+    BookingStatus.CHECKED_IN: _l("Checked in"),
+    BookingStatus.NO_SHOW: _l("No-show"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.REJECTED: _l("Rejected"),
+    BookingStatus.EXPIRED: _l("Expired"),
+}
+
+WEEKDAYS = (
+    _l("Mon"),
+    _l("Tue"),
+    _l("Wed"),
+    _l("Thu"),
+    _l("Fri"),
+    _l("Sat"),
+    _l("Sun"),
+)

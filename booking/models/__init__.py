@@ -1,0 +1,46 @@
+"""The tables of the whole vocabulary of DESIGN.md, one module per entity group."""
+
+from booking.models.audit import AuditEvent
+from booking.models.booking import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from booking.models.calendar import CalendarPeriod, DayKind
+from booking.models.facility import (
+    BookingPolicy,
+    Closure,
+    ClosureReason,
+    DayType,
+    Facility,
+    FacilityKind,
+    OpeningRule,
+)
+from booking.models.jobrun import JobRun, JobRunStatus
+from booking.models.notice import DeliveryStatus, Notice
+from booking.models.school import School, VisitorTerms
+from booking.models.slot import Slot
+from booking.models.user import ApiToken, Role, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Booking",
+    "BookingPolicy",
+    "BookingStatus",
+    "CalendarPeriod",
+    "Closure",
+    "ClosureReason",
+    "DayKind",
+    "DayType",
+    "DeliveryStatus",
+    "Facility",
+    "FacilityKind",
+    "JobRun",
+    "JobRunStatus",
+    "Notice",
+    "OpeningRule",
+    "Role",
+    "School",
+    "Slot",
+    "User",
+    "VisitorTerms",
+    "WaitlistEntry",
+    "WaitlistStatus",
+]

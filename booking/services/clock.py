@@ -1,0 +1,75 @@
+"""All local-time arithmetic: school zones, wall-clock times, release instants.
+
+Instants are aware UTC datetimes everywhere else; only this module turns a
+date and a wall-clock time in a school's zone into an instant, or back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask_babel import lazy_gettext as _l
+
+from booking.services.errors import ValidationFailed
+
+
+class UnknownTimezone(ValidationFailed):
+    code = "unknown_timezone"
+    default_message = _l("Unknown timezone.")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The zone called `name`. Raises UnknownTimezone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise UnknownTimezone(field="timezone") from exc
+
+
+def is_known_timezone(name: str) -> bool:
+    return name in available_timezones()
+
+
+def local_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of wall-clock `wall` on `day` in `tz`.
+
+    A time that does not exist (skipped by a daylight-saving change) moves
+    forward by the gap; a time that happens twice is its first occurrence.
+    """
+    # PEP 495: fold=0 reads a skipped time with the offset from before the
+    # change (so it lands after the gap) and a repeated time as the first one.
+    return datetime.combine(day, wall, tzinfo=tz).replace(fold=0).astimezone(UTC)
+
+
+def local_interval(day: date, start: time, end: time, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return local_instant(day, start, tz), local_instant(day, end, tz)
+
+
+def to_local(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz)
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def release_instant(
+    slot_day: date, advance_days: int, release_time: time, tz: ZoneInfo
+) -> datetime:
+    """The slot on local day D opens at `release_time` on D - `advance_days`."""
+    return local_instant(slot_day - timedelta(days=advance_days), release_time, tz)
+
+
+def days(first: date, last: date) -> list[date]:
+    """Every date from `first` to `last`, both included."""
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week."""
+    return day - timedelta(days=day.weekday())

@@ -1,0 +1,51 @@
+"""Filters and globals the templates use: local times, labels, the language switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_date, format_datetime, format_time
+from flask import Flask, request
+from flask_babel import get_locale
+
+from booking import i18n, labels
+from booking.services.clock import zone
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_Hans")
+
+
+def local_datetime(instant: datetime | None, timezone: str, style: str = "medium") -> str:
+    if instant is None:
+        return ""
+    return format_datetime(instant, style, tzinfo=zone(timezone), locale=_locale())
+
+
+def local_time(instant: datetime | None, timezone: str) -> str:
+    if instant is None:
+        return ""
+    return format_time(instant, "HH:mm", tzinfo=zone(timezone), locale=_locale())
+
+
+def local_date(instant: datetime | None, timezone: str, style: str = "medium") -> str:
+    if instant is None:
+        return ""
+    return format_date(instant.astimezone(zone(timezone)).date(), style, locale=_locale())
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(local_time)
+    app.add_template_filter(local_date)
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "labels": labels,
+            "current_locale": _locale(),
+            "language_names": i18n.LANGUAGE_NAMES,
+            "html_lang": "zh-Hans" if _locale() == "zh_Hans" else _locale(),
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

@@ -1,0 +1,93 @@
+"""Configuration classes; the environment picks the database and the secrets.
+
+`create_app` chooses a class from `FLASK_ENV`-free settings: `BOOKING_ENV`
+(development, production) or the `test_config` passed by the tests.
+"""
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 (recognised and refused in production)
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # The ID-number hash key; defaults to one derived from SECRET_KEY.
+    ID_HASH_KEY = os.environ.get("ID_HASH_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {}
+    BOOKING_TIMEZONE = os.environ.get("BOOKING_TIMEZONE", "Asia/Shanghai")
+    BOOKING_SCHEDULER = _flag("BOOKING_SCHEDULER", True)
+    ALLOW_SQLITE_IN_PRODUCTION = _flag("ALLOW_SQLITE_IN_PRODUCTION", False)
+    LANGUAGES = ("zh_Hans", "en")
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "booking" / "translations")
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "campus-share@localhost")
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    PRODUCTION = False
+
+    @classmethod
+    def validate(cls, settings: dict[str, object]) -> list[str]:
+        """Reasons the settings are unsafe to serve with; empty when they are fine."""
+        return []
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"  # noqa: S105
+    ID_HASH_KEY = "testing-id-hash-key"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    BOOKING_SCHEDULER = False
+
+
+class ProductionConfig(Config):
+    PRODUCTION = True
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def validate(cls, settings: dict[str, object]) -> list[str]:
+        problems = []
+        secret = settings.get("SECRET_KEY")
+        if not secret or secret == DEFAULT_SECRET_KEY or len(str(secret)) < 32:
+            problems.append(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        uri = str(settings.get("SQLALCHEMY_DATABASE_URI") or "")
+        if uri.startswith("sqlite") and not settings.get("ALLOW_SQLITE_IN_PRODUCTION"):
+            problems.append(
+                "DATABASE_URL points at SQLite; production needs PostgreSQL "
+                "(set ALLOW_SQLITE_IN_PRODUCTION=1 for a small single-process site)."
+            )
+        return problems
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}

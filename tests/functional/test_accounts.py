@@ -1,0 +1,177 @@
+"""Registering, logging in and out, through the pages."""
+
+import pytest
+import sqlalchemy as sa
+
+from booking.extensions import db
+from booking.models import Role, User
+from tests.conftest import PASSWORD
+
+VALID_ID = "11010519491231002X"
+EN = {"Accept-Language": "en"}
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+
+def registration(**changes):
+    form = {
+        "real_name": "李明",
+        "phone": "13912345678",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "email": "",
+        "id_number": "",
+    }
+    form.update(changes)
+    return form
+
+
+def user_count(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_register_creates_a_resident_and_logs_in(client, app):
+    response = client.post(
+        "/auth/register",
+        data=registration(id_number="110105194912310021"[:17] + "X", email="li@example.com"),
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Welcome, 李明" in response.text
+    assert "Log out" in response.text
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.phone == "13912345678"))
+        assert user.role == Role.RESIDENT
+        assert user.email == "li@example.com"
+        assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+        assert PASSWORD not in user.password_hash
+        assert user.id_number_masked == "110***********002X"
+        assert VALID_ID not in (user.id_number_hash or "")
+        assert not user.is_verified
+
+
+def test_register_accepts_a_number_written_with_prefix_and_spaces(client, app):
+    client.post("/auth/register", data=registration(phone="+86 139 1234 5678"))
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.phone)) == "13912345678"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"phone": "1391234567"}, "Enter an 11-digit mainland mobile number"),
+        ({"phone": "23912345678"}, "Enter an 11-digit mainland mobile number"),
+        ({"phone": ""}, "Enter your mobile number."),
+        ({"password": "short", "confirm": "short"}, "A password needs 10 to 128 characters."),
+        ({"confirm": PASSWORD + "!"}, "The two passwords are not the same."),
+        ({"id_number": "110105194912310021"}, "last character does not match"),
+        ({"id_number": "12345"}, "An ID number has 18 characters"),
+        ({"real_name": "李" * 51}, "A name can be at most 50 characters."),
+        ({"real_name": "   "}, "Enter your real name."),
+        ({"email": "not-an-address"}, "Enter an e-mail address"),
+    ],
+)
+def test_register_refuses_bad_input(client, app, changes, message):
+    response = client.post("/auth/register", data=registration(**changes), headers=EN)
+    assert response.status_code == 400
+    assert message in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert user_count(app) == 0
+
+
+def test_register_refuses_a_taken_number(client, app, make_user):
+    make_user(phone="13912345678")
+    response = client.post("/auth/register", data=registration(), headers=EN)
+    assert response.status_code == 409
+    assert "This mobile number is already registered." in response.text
+    assert user_count(app) == 1
+
+
+def test_register_refuses_an_id_number_used_by_another_account(client, app):
+    client.post("/auth/register", data=registration(id_number=VALID_ID))
+    client.post("/auth/logout")
+    response = client.post(
+        "/auth/register", data=registration(phone="13912345679", id_number=VALID_ID), headers=EN
+    )
+    assert response.status_code == 409
+    assert "This ID number is already registered" in response.text
+    assert user_count(app) == 1
+
+
+def test_messages_follow_the_page_language(client, app):
+    response = client.post("/auth/register", data=registration(phone="123"), headers=ZH)
+    assert response.status_code == 400
+    assert "请输入 11 位大陆手机号码" in response.text
+
+
+def test_register_without_csrf_token_stores_nothing(client, app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/auth/register", data=registration(), headers=EN)
+    assert response.status_code == 400
+    assert "This form has expired or was not sent from this site" in response.text
+    assert user_count(app) == 0
+
+
+def test_login_by_phone_and_password(client, app, make_user, auth):
+    make_user(phone="13912345678")
+    response = auth.login("13912345678")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = client.get("/", headers=EN)
+    assert "Log out" in page.text
+
+
+@pytest.mark.parametrize(
+    ("phone", "password"), [("13912345678", "wrong password!"), ("13900000000", PASSWORD)]
+)
+def test_login_failure_does_not_tell_whether_the_number_is_registered(
+    client, app, make_user, phone, password
+):
+    make_user(phone="13912345678")
+    response = client.post("/auth/login", data={"phone": phone, "password": password}, headers=EN)
+    assert response.status_code == 400
+    assert "Wrong mobile number or password." in response.text
+    assert "Log out" not in response.text
+
+
+def test_deactivated_accounts_cannot_log_in(client, app, make_user, auth):
+    make_user(phone="13912345678", is_active_account=False)
+    response = client.post(
+        "/auth/login", data={"phone": "13912345678", "password": PASSWORD}, headers=EN
+    )
+    assert response.status_code == 400
+    assert "Wrong mobile number or password." in response.text
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [
+        ("/schools/S001", "/schools/S001"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_login_redirects_only_within_the_site(client, app, make_user, next_url, landing):
+    make_user(phone="13912345678")
+    response = client.post(
+        "/auth/login",
+        query_string={"next": next_url},
+        data={"phone": "13912345678", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == landing
+
+
+def test_logout(client, app, make_user, auth):
+    make_user(phone="13912345678")
+    auth.login("13912345678")
+    response = auth.logout()
+    assert response.status_code == 302
+    assert "Log out" not in client.get("/", headers=EN).text
+
+
+def test_logout_needs_post(client):
+    assert client.get("/auth/logout").status_code == 405

@@ -1,0 +1,60 @@
+import pytest
+
+from booking import UnsafeConfiguration, create_app
+from config import DEFAULT_SECRET_KEY, ProductionConfig
+
+GOOD_SECRET = "x" * 40
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        (
+            {"SECRET_KEY": DEFAULT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": "postgresql://x"},
+            "SECRET_KEY",
+        ),
+        ({"SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": "postgresql://x"}, "SECRET_KEY"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite:///x"}, "SQLite"),
+    ],
+)
+def test_production_refuses_unsafe_settings(settings, problem):
+    problems = ProductionConfig.validate(settings)
+    assert len(problems) == 1
+    assert problem in problems[0]
+
+
+def test_production_accepts_safe_settings():
+    settings = {"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "postgresql://db/x"}
+    assert ProductionConfig.validate(settings) == []
+    allowed = {
+        **settings,
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///x",
+        "ALLOW_SQLITE_IN_PRODUCTION": True,
+    }
+    assert ProductionConfig.validate(allowed) == []
+
+
+def test_production_app_says_why_it_will_not_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOOKING_ENV", "production")
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", DEFAULT_SECRET_KEY)
+    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", None)
+    with pytest.raises(UnsafeConfiguration, match="SECRET_KEY.*SQLite"):
+        create_app()
+
+
+def test_unknown_environment_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOOKING_ENV", "staging")
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(UnsafeConfiguration, match="staging"):
+        create_app()
+
+
+def test_development_keeps_a_generated_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOOKING_ENV", "development")
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app().config["SECRET_KEY"]
+    assert first != DEFAULT_SECRET_KEY
+    assert create_app().config["SECRET_KEY"] == first
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + str(tmp_path))
