@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -13,6 +15,7 @@ from booking.services import accounts
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import DomainError
 from booking.services.identity import is_mainland_mobile, normalise_phone
+from booking.services.slots import generate_slots
 
 users = AppGroup("users", help="Create staff and administrator accounts.")
 
@@ -109,12 +112,150 @@ def demo(if_empty: bool) -> None:
         db.session, now=now, today=local_date(now, zone("Asia/Shanghai")), progress=click.echo
     )
     db.session.commit()
+    report = generate_slots(db.session, now=now, checkpoint=db.session.commit)
+    db.session.commit()
+    click.echo(f"Published {report.total.created} slots for the coming days.")
     click.echo(
-        "Done: {schools} schools, {facilities} facilities, {users} accounts created "
+        "Done: {schools} schools, {facilities} facilities, {users} accounts, "
+        "{calendar_periods} calendar periods created "
         "(what existed was left alone).".format(**created)
     )
+
+
+slots = AppGroup("slots", help="Publish bookable slots from the opening rules.")
+
+
+@slots.command("generate")
+@click.option("--days", type=int, help="Days ahead (1-366); default: each facility's policy.")
+@click.option("--school", "school_code", help="Only this school (its code).")
+@click.option("--dry-run", is_flag=True, help="Count what would be created; store nothing.")
+def generate(days: int | None, school_code: str | None, dry_run: bool) -> None:
+    """Create the slots the opening rules ask for (idempotent)."""
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"  {done}/{total} facilities", err=True)
+
+    try:
+        report = generate_slots(
+            db.session,
+            now=utcnow(),
+            days=days,
+            school_code=school_code,
+            dry_run=dry_run,
+            checkpoint=db.session.commit,
+            progress=progress,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(str(error.message)) from error
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    print_generation(report, dry_run)
+    if report.failures:
+        raise click.ClickException(f"{len(report.failures)} facilities failed (listed above).")
+
+
+def print_generation(report: Any, dry_run: bool) -> None:
+    verb = "would create" if dry_run else "created"
+    for code, tally in sorted(report.per_school.items()):
+        click.echo(
+            f"{code:<12} {verb} {tally.created:>6}, already there {tally.existing:>6}, "
+            f"closed {tally.closed:>5}"
+        )
+    total = report.total
+    click.echo(
+        f"Total: {verb} {total.created}, already there {total.existing}, "
+        f"skipped by closure {total.closed}, in {report.facilities} facilities."
+    )
+    if total.partial_dropped:
+        click.echo(
+            f"Note: {total.partial_dropped} windows end with a piece shorter than their slot "
+            "length; that piece is not offered."
+        )
+    for facility_id, error in report.failures:
+        click.echo(f"FAILED facility {facility_id}: {error}", err=True)
+
+
+jobs = AppGroup("jobs", help="Run scheduled jobs by hand and see their last runs.")
+
+
+@jobs.command("run")
+@click.argument("name")
+def run_job_now(name: str) -> None:
+    """Run job NAME once now."""
+    from booking.jobs import JOBS, run_job
+
+    if name not in JOBS:
+        raise click.UsageError(f"no job {name!r}; the jobs are: {', '.join(JOBS)}")
+    click.echo(f"Running {name}...")
+    run = run_job(db.session, JOBS[name], due_at=utcnow().replace(microsecond=0))
+    if run is None:
+        raise click.ClickException(f"{name} is already running for this second; try again.")
+    click.echo(f"{run.status}: {format_counts(run.counts)}")
+    if run.error:
+        raise click.ClickException(run.error)
+
+
+@jobs.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+def list_jobs(limit: int) -> None:
+    """The jobs and their last runs."""
+    from booking.jobs import JOBS, last_runs
+
+    for job in JOBS.values():
+        when = (
+            f"daily at {job.daily_at:%H:%M}" if job.daily_at else f"every {job.every_minutes} min"
+        )
+        click.echo(f"{job.name:<16} {when:<18} {job.description}")
+    click.echo("")
+    runs = last_runs(db.session, limit)
+    if not runs:
+        click.echo("No runs yet.")
+    for run in runs:
+        took = (
+            f"{(run.finished_at - run.started_at).total_seconds():.1f}s" if run.finished_at else "-"
+        )
+        click.echo(
+            f"{run.job:<16} due {run.due_at:%Y-%m-%d %H:%M}Z  {run.status:<9} {took:>7}  "
+            f"{format_counts(run.counts)}"
+        )
+
+
+def format_counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items()) or "-"
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the job scheduler in the foreground (its own process)."""
+    import logging
+
+    from flask import current_app
+
+    from booking.scheduler import build_scheduler, catch_up
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["BOOKING_SCHEDULER"]:
+        click.echo("The scheduler is off (BOOKING_SCHEDULER=off).")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    built = build_scheduler(app)
+    click.echo("Scheduler: catching up on missed runs...")
+    catch_up(app)
+    for job in built.get_jobs():
+        click.echo(f"  {job.id}: next run {job.trigger.get_next_fire_time(None, utcnow())}")
+    try:
+        built.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(slots)
+    app.cli.add_command(jobs)
+    app.cli.add_command(scheduler)

@@ -3,6 +3,7 @@
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy import event
 
 
@@ -24,4 +25,14 @@ def register_sqlite_pragmas(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(f"BEGIN {sqlite_begin_mode()}")
+
+
+def sqlite_begin_mode() -> str:
+    """IMMEDIATE for anything that may write: SQLite has no SELECT ... FOR UPDATE,
+    and a deferred transaction that reads and then writes after another writer
+    committed fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    Page reads (GET, HEAD) stay deferred, so readers never queue behind writers."""
+    if has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}:
+        return "DEFERRED"
+    return "IMMEDIATE"

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from booking.models import (
     BookingPolicy,
+    CalendarPeriod,
+    DayKind,
     DayType,
     Facility,
     FacilityKind,
@@ -24,7 +26,7 @@ from booking.models import (
     School,
     User,
 )
-from booking.services import accounts
+from booking.services import accounts, calendar
 
 STAFF_PASSWORD = "staff-demo-2026"  # noqa: S105 (documented demo logins)
 ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105
@@ -305,11 +307,37 @@ def district_default_policy() -> BookingPolicy:
     )
 
 
+def demo_vacations(first: date, last: date) -> list[tuple[date, date, str]]:
+    """Winter and summer vacations of Dongguan's school years (approximate dates)."""
+    vacations = []
+    for year in range(first.year, last.year + 1):
+        vacations.append((date(year, 1, 24), date(year, 2, 28), f"{year} 寒假"))
+        vacations.append((date(year, 7, 11), date(year, 8, 31), f"{year} 暑假"))
+    return [v for v in vacations if v[1] >= first and v[0] <= last]
+
+
+def load_calendar(session: Session, today: date) -> int:
+    """Official holidays from the package, plus the school vacations."""
+    added = calendar.import_official_holidays(session, [today.year, today.year + 1])
+    first, last = academic_years(today)
+    known = set(
+        session.scalars(
+            sa.select(CalendarPeriod.first_day).where(CalendarPeriod.kind == DayKind.VACATION)
+        )
+    )
+    for first_day, last_day, name in demo_vacations(first, last):
+        if first_day not in known:
+            calendar.add_period(session, DayKind.VACATION, first_day, last_day, name)
+            added += 1
+    return added
+
+
 def load_demo(
     session: Session, *, now: datetime, today: date, progress: Callable[[str], None] = print
 ) -> dict[str, int]:
     """Create what is missing of the demo district; returns what was created."""
     created = {"schools": 0, "facilities": 0, "users": 0, "policies": 0}
+    created["calendar_periods"] = load_calendar(session, today)
     if session.scalar(sa.select(BookingPolicy).where(BookingPolicy.is_district_default)) is None:
         session.add(district_default_policy())
         created["policies"] += 1

@@ -181,17 +181,3 @@ class BookingPolicy(db.Model):
     no_show_grace_minutes: Mapped[int | None]
 
     facility: Mapped[Facility | None] = relationship(back_populates="policy")
-
-    SETTINGS = (
-        "advance_days",
-        "release_time",
-        "cancel_deadline_minutes",
-        "max_active_bookings",
-        "max_weekly_per_kind",
-        "verified_only",
-        "no_show_limit",
-        "no_show_window_days",
-        "suspension_days",
-        "waitlist_offer_minutes",
-        "no_show_grace_minutes",
-    )

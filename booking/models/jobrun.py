@@ -37,5 +37,6 @@ class JobRun(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     worker: Mapped[str] = mapped_column(sa.String(100), default="")
+    attempts: Mapped[int] = mapped_column(default=1)
     counts: Mapped[dict[str, object]] = mapped_column(sa.JSON, default=dict)
     error: Mapped[str | None] = mapped_column(sa.Text)

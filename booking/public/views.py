@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -20,12 +22,14 @@ from booking.auth.views import safe_next
 from booking.extensions import db
 from booking.i18n import LOCALE_COOKIE
 from booking.models import Facility, FacilityKind, School
+from booking.services.availability import facility_days
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.opening import summarise_rules
 
 blueprint = Blueprint("public", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
+UPCOMING_DAYS = 8
 
 
 def kinds_open(school: School) -> list[FacilityKind]:
@@ -66,13 +70,16 @@ def facility(facility_id: int) -> str:
     found = db.get_or_404(Facility, facility_id)
     if not (found.is_active and found.school.is_active):
         abort(404)
-    today = local_date(utcnow(), zone(found.school.timezone))
+    now = utcnow()
+    today = local_date(now, zone(found.school.timezone))
+    days = facility_days(db.session, found, today, today + timedelta(days=UPCOMING_DAYS - 1), now)
     return render_template(
         "public/facility.html",
         facility=found,
         school=found.school,
         hours=summarise_rules(found.rules, today),
         today=today,
+        days=days,
     )
 
 

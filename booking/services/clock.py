@@ -7,6 +7,7 @@ date and a wall-clock time in a school's zone into an instant, or back.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
@@ -46,6 +47,7 @@ def local_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tzinfo=tz).replace(fold=0).astimezone(UTC)
 
 
+@lru_cache(maxsize=65536)  # a city's facilities share a few dozen wall-clock windows a day
 def local_interval(day: date, start: time, end: time, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return local_instant(day, start, tz), local_instant(day, end, tz)
 

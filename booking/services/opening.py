@@ -3,11 +3,14 @@ expansion of rules and closures into intervals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from booking.models import DayType, OpeningRule
+from booking.services import clock
+from booking.services.calendar import DayCalendar
 
 
 @dataclass
@@ -35,3 +38,86 @@ def summarise_rules(rules: Iterable[OpeningRule], today: date) -> list[HoursLine
     for line in lines.values():
         line.windows.sort()
     return list(lines.values())
+
+
+@dataclass(frozen=True)
+class SlotCandidate:
+    """A slot an opening rule asks for, before it is stored."""
+
+    rule_id: int | None
+    day: date  # the local day the slot is on
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+
+
+@dataclass
+class Expansion:
+    candidates: list[SlotCandidate] = field(default_factory=list)
+    closed: int = 0  # slots a closure removed
+    dropped_partial: int = 0  # a window's last piece shorter than the slot length
+
+
+def overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
+    """Half-open intervals [start, end) and [other_start, other_end) share an instant."""
+    return start < other_end and other_start < end
+
+
+def rule_applies(rule: OpeningRule, day: date, calendar: DayCalendar) -> bool:
+    if not (rule.valid_from <= day <= rule.valid_until):
+        return False
+    if not rule.weekdays & (1 << day.weekday()):
+        return False
+    if rule.day_type == DayType.ALL_DAYS:
+        return True
+    return calendar.is_school_day(day) == (rule.day_type == DayType.SCHOOL_DAYS)
+
+
+def window_starts(start: time, end: time, minutes: int) -> tuple[list[tuple[time, time]], int]:
+    """The wall-clock slots of one window, and how many partial pieces were dropped (0 or 1)."""
+    step = timedelta(minutes=minutes)
+    day = date(2000, 1, 3)  # any date: only the clock face matters here
+    cursor, stop = datetime.combine(day, start), datetime.combine(day, end)
+    pieces = []
+    while cursor + step <= stop:
+        pieces.append((cursor.time(), (cursor + step).time()))
+        cursor += step
+    return pieces, int(cursor < stop)
+
+
+def expand(
+    rules: Iterable[OpeningRule],
+    *,
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+    calendar: DayCalendar,
+    closures: Sequence[tuple[datetime, datetime]],
+    facility_capacity: int,
+) -> Expansion:
+    """The slots the rules ask for from `first` to `last` (local days, both
+    included), minus those a closure touches. Rules are a union: where two
+    ask for the same start, the first one wins."""
+    result = Expansion()
+    seen: set[datetime] = set()
+    rules = list(rules)
+    pieces = [window_starts(rule.start_time, rule.end_time, rule.slot_minutes) for rule in rules]
+    for day in clock.days(first, last):
+        for rule, (wall_slots, partial) in zip(rules, pieces, strict=True):
+            if not rule_applies(rule, day, calendar):
+                continue
+            result.dropped_partial += partial
+            for wall_start, wall_end in wall_slots:
+                starts_at, ends_at = clock.local_interval(day, wall_start, wall_end, tz)
+                if starts_at in seen:
+                    continue
+                if any(overlaps(starts_at, ends_at, c_start, c_end) for c_start, c_end in closures):
+                    result.closed += 1
+                    continue
+                seen.add(starts_at)
+                result.candidates.append(
+                    SlotCandidate(
+                        rule.id, day, starts_at, ends_at, rule.capacity or facility_capacity
+                    )
+                )
+    return result

@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('worker', sa.String(length=100), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs')),

@@ -83,7 +83,7 @@ def test_school_page_shows_facilities_capacity_and_hours(client, school):
     assert "School days" in text
     assert "18:30–21:00" in text
     assert "Weekends, holidays and vacations" in text
-    assert "09:00–12:00, 14:00–18:00" in text
+    assert '09:00–12:00</span>, <span class="nowrap">14:00–18:00' in text
     assert "旧停车场" not in text
 
 

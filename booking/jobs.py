@@ -1,0 +1,195 @@
+"""The scheduled jobs, as data, and the claim-then-run wrapper.
+
+Each run of a job is identified by its due time. Before it starts, a run is
+claimed by inserting its (job, due_at) row: the unique constraint lets only
+one process win, however many schedulers fire it. A claim whose worker died
+(no heartbeat for LEASE) may be taken over, so a killed run is finished by
+the next scheduler that starts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from booking.models import JobRun, JobRunStatus
+from booking.services import clock
+from booking.services.calendar import import_official_holidays
+from booking.services.slots import generate_slots
+
+LEASE = timedelta(minutes=10)
+
+Checkpoint = Callable[[], None]
+JobBody = Callable[[Session, datetime, Checkpoint], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    body: JobBody
+    daily_at: time | None = None  # local time in BOOKING_TIMEZONE
+    every_minutes: int | None = None  # a divisor of 60, aligned to the clock
+
+    def __post_init__(self) -> None:
+        if (self.daily_at is None) == (self.every_minutes is None):
+            raise ValueError(f"job {self.name}: give daily_at or every_minutes, not both")
+        if self.every_minutes is not None and 60 % self.every_minutes:
+            raise ValueError(f"job {self.name}: every_minutes must divide an hour")
+
+    def latest_due(self, now: datetime, tz: ZoneInfo) -> datetime:
+        """The most recent due time at or before `now`."""
+        if self.daily_at is not None:
+            today = clock.local_date(now, tz)
+            due = clock.local_instant(today, self.daily_at, tz)
+            if due > now:
+                due = clock.local_instant(today - timedelta(days=1), self.daily_at, tz)
+            return due
+        period = (self.every_minutes or 60) * 60
+        epoch_seconds = int(now.timestamp()) // period * period
+        return datetime.fromtimestamp(epoch_seconds, tz=now.tzinfo)
+
+
+def run_generate_slots(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    # Official holidays for this year and next, as soon as the package knows them.
+    holidays_added = import_official_holidays(session, [now.year, now.year + 1])
+    report = generate_slots(session, now=now, checkpoint=checkpoint)
+    counts = {**report.counts(), "holiday_periods_added": holidays_added}
+    if report.failures:
+        raise PartialFailure(counts, report.failures)
+    return counts
+
+
+class PartialFailure(Exception):
+    """Some items failed while the others were done; the counts are kept."""
+
+    def __init__(self, counts: dict[str, Any], failures: list[tuple[int, str]]):
+        self.counts = counts
+        lines = [f"facility {facility_id}: {error}" for facility_id, error in failures[:50]]
+        super().__init__(f"{len(failures)} failed:\n" + "\n".join(lines))
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job(
+            "generate_slots",
+            "Publish slots from the opening rules, up to each facility's horizon.",
+            run_generate_slots,
+            daily_at=time(1, 0),
+        ),
+    )
+}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(session: Session, job: str, due_at: datetime, now: datetime) -> JobRun | None:
+    """Claim the run of `job` due at `due_at`, or take over one whose worker
+    stopped beating; None when another process holds it or it has finished.
+    Commits, so the claim is visible to every other scheduler at once."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(JobRun)
+        .values(
+            job=job,
+            due_at=due_at,
+            status=JobRunStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker_name(),
+            attempts=1,
+            counts={},
+        )
+        .on_conflict_do_nothing(index_elements=["job", "due_at"])
+        .returning(JobRun.id)
+    )
+    run_id = session.execute(statement).scalar()
+    if run_id is None:
+        run_id = _take_over(session, job, due_at, now)
+    session.commit()
+    return session.get(JobRun, run_id) if run_id is not None else None
+
+
+def _take_over(session: Session, job: str, due_at: datetime, now: datetime) -> int | None:
+    statement = (
+        sa.update(JobRun)
+        .where(
+            JobRun.job == job,
+            JobRun.due_at == due_at,
+            JobRun.status == JobRunStatus.RUNNING,
+            JobRun.heartbeat_at < now - LEASE,
+        )
+        .values(
+            worker=worker_name(),
+            heartbeat_at=now,
+            started_at=now,
+            attempts=JobRun.attempts + 1,
+        )
+        .returning(JobRun.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def run_job(
+    session: Session,
+    job: Job,
+    *,
+    due_at: datetime,
+    clock_now: Callable[[], datetime] = clock.utcnow,
+) -> JobRun | None:
+    """Claim and run one due run of `job`; None when it was not ours to run."""
+    run = claim(session, job.name, due_at, clock_now())
+    if run is None:
+        return None
+    run_id = run.id
+
+    def checkpoint() -> None:
+        session.execute(
+            sa.update(JobRun).where(JobRun.id == run_id).values(heartbeat_at=clock_now())
+        )
+        session.commit()
+
+    try:
+        counts = job.body(session, clock_now(), checkpoint)
+    except Exception as error:  # noqa: BLE001 (recorded on the run, then reported)
+        session.rollback()
+        counts = getattr(error, "counts", {})
+        _finish(session, run_id, JobRunStatus.FAILED, counts, traceback.format_exc(), clock_now())
+    else:
+        _finish(session, run_id, JobRunStatus.SUCCEEDED, counts, None, clock_now())
+    return session.get(JobRun, run_id)
+
+
+def _finish(
+    session: Session,
+    run_id: int,
+    status: JobRunStatus,
+    counts: dict[str, Any],
+    error: str | None,
+    now: datetime,
+) -> None:
+    session.execute(
+        sa.update(JobRun)
+        .where(JobRun.id == run_id)
+        .values(status=status, counts=counts, error=error, finished_at=now, heartbeat_at=now)
+    )
+    session.commit()
+    session.expire_all()
+
+
+def last_runs(session: Session, limit: int = 20) -> list[JobRun]:
+    return list(session.scalars(sa.select(JobRun).order_by(JobRun.started_at.desc()).limit(limit)))
