@@ -1,7 +1,13 @@
 """The tables of the whole vocabulary of DESIGN.md, one module per entity group."""
 
 from booking.models.audit import AuditEvent
-from booking.models.booking import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from booking.models.booking import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from booking.models.calendar import CalendarPeriod, DayKind
 from booking.models.facility import (
     BookingPolicy,
@@ -19,6 +25,7 @@ from booking.models.slot import Slot
 from booking.models.user import ApiToken, Role, User
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "ApiToken",
     "AuditEvent",
     "Booking",

@@ -1,0 +1,406 @@
+"""Changing what a facility offers: opening rules and closures, and bringing
+the stored slots in line afterwards.
+
+Regeneration touches only what it must: new slots are added, slots no longer
+offered that hold nothing are removed, and a slot that holds bookings is
+cancelled together with its bookings, each with the reason and a notice.
+`reconcile(..., dry_run=True)` lists all of it first, for staff to confirm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Closure,
+    ClosureReason,
+    DayType,
+    Facility,
+    OpeningRule,
+    School,
+    Slot,
+    User,
+)
+from booking.services import audit, clock, notices
+from booking.services.bookings import transition
+from booking.services.calendar import load_calendar
+from booking.services.errors import ValidationFailed
+from booking.services.opening import expand
+from booking.services.policy import Policy, policies_for
+from booking.services.slots import insert_slots, release_at
+
+DEFAULT_LOCALE = "zh_Hans"
+
+
+class RuleRefused(ValidationFailed):
+    code = "invalid_rule"
+
+
+class ClosureRefused(ValidationFailed):
+    code = "invalid_closure"
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    valid_from: date
+    valid_until: date
+    weekdays: int
+    day_type: DayType
+    start_time: time
+    end_time: time
+    slot_minutes: int
+    capacity: int | None = None
+    label: str = ""
+
+
+def minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def rules_overlap(a: RuleInput | OpeningRule, b: RuleInput | OpeningRule) -> bool:
+    """Could the two rules open the facility at the same moment of the same day?"""
+    if a.valid_from > b.valid_until or b.valid_from > a.valid_until:
+        return False
+    if not a.weekdays & b.weekdays:
+        return False
+    if DayType.ALL_DAYS not in (a.day_type, b.day_type) and a.day_type != b.day_type:
+        return False
+    return a.start_time < b.end_time and b.start_time < a.end_time
+
+
+def check_rule(data: RuleInput, others: Sequence[OpeningRule]) -> int:
+    """Refuse a rule that cannot work; return the minutes left over at the
+    end of its window (not an error: that last partial piece is not offered)."""
+    if data.end_time <= data.start_time:
+        raise RuleRefused(_l("The closing time must be after the opening time."), field="end_time")
+    if data.valid_until < data.valid_from:
+        raise RuleRefused(_l("The last day cannot be before the first day."), field="valid_until")
+    if not 1 <= data.weekdays <= 127:
+        raise RuleRefused(_l("Choose at least one weekday."), field="weekdays")
+    window = minutes(data.end_time) - minutes(data.start_time)
+    if not 5 <= data.slot_minutes <= window:
+        raise RuleRefused(
+            _l("A slot lasts at least 5 minutes and fits in the opening window."),
+            field="slot_minutes",
+        )
+    if data.capacity is not None and data.capacity < 1:
+        raise RuleRefused(_l("The capacity must be at least 1."), field="capacity")
+    for other in others:
+        if rules_overlap(data, other):
+            raise RuleRefused(
+                _l(
+                    "This overlaps the rule %(start)s–%(end)s on the same days.",
+                    start=other.start_time.strftime("%H:%M"),
+                    end=other.end_time.strftime("%H:%M"),
+                ),
+                field="start_time",
+            )
+    return window % data.slot_minutes
+
+
+def add_rule(
+    session: Session, facility: Facility, data: RuleInput, *, actor: User | None, now: datetime
+) -> OpeningRule:
+    """Add an opening rule. Raises RuleRefused. Call reconcile() to publish it."""
+    check_rule(data, facility.rules)
+    rule = OpeningRule(facility=facility, created_at=now, **data.__dict__)
+    session.add(rule)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="rule.add",
+        target_type="opening_rule",
+        target_id=rule.id,
+        school_id=facility.school_id,
+        now=now,
+        details=rule_details(rule),
+    )
+    return rule
+
+
+def update_rule(
+    session: Session, rule: OpeningRule, data: RuleInput, *, actor: User | None, now: datetime
+) -> None:
+    """Change a rule. Raises RuleRefused. Call reconcile() to apply it to slots."""
+    check_rule(data, [other for other in rule.facility.rules if other.id != rule.id])
+    before = rule_details(rule)
+    for name, value in data.__dict__.items():
+        setattr(rule, name, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="rule.change",
+        target_type="opening_rule",
+        target_id=rule.id,
+        school_id=rule.facility.school_id,
+        now=now,
+        details={"before": before, "after": rule_details(rule)},
+    )
+
+
+def remove_rule(session: Session, rule: OpeningRule, *, actor: User | None, now: datetime) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="rule.remove",
+        target_type="opening_rule",
+        target_id=rule.id,
+        school_id=rule.facility.school_id,
+        now=now,
+        details=rule_details(rule),
+    )
+    session.delete(rule)
+    session.flush()
+
+
+def rule_details(rule: OpeningRule) -> dict[str, object]:
+    return {
+        "valid_from": rule.valid_from.isoformat(),
+        "valid_until": rule.valid_until.isoformat(),
+        "weekdays": rule.weekdays,
+        "day_type": str(rule.day_type),
+        "start": rule.start_time.strftime("%H:%M"),
+        "end": rule.end_time.strftime("%H:%M"),
+        "slot_minutes": rule.slot_minutes,
+        "capacity": rule.capacity,
+    }
+
+
+def add_closure(
+    session: Session,
+    school: School,
+    facility: Facility | None,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: ClosureReason,
+    note: str,
+    actor: User | None,
+    now: datetime,
+) -> Closure:
+    """Close a school or one of its facilities. Raises ClosureRefused.
+    Call reconcile() to cancel what it covers."""
+    if ends_at <= starts_at:
+        raise ClosureRefused(_l("A closure must end after it starts."), field="ends_at")
+    if ends_at <= now:
+        raise ClosureRefused(_l("A closure cannot lie entirely in the past."), field="ends_at")
+    if facility is not None and facility.school_id != school.id:
+        raise ClosureRefused(_l("This facility belongs to another school."), field="facility")
+    closure = Closure(
+        school_id=school.id,
+        facility_id=facility.id if facility else None,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        note=note,
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+    )
+    session.add(closure)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="closure.add",
+        target_type="closure",
+        target_id=closure.id,
+        school_id=school.id,
+        now=now,
+        reason=note or str(reason),
+        details={
+            "facility_id": closure.facility_id,
+            "from": starts_at.isoformat(),
+            "to": ends_at.isoformat(),
+            "reason": str(reason),
+        },
+    )
+    return closure
+
+
+@dataclass
+class AffectedSlot:
+    slot: Slot
+    bookings: list[Booking]
+
+
+@dataclass
+class ReconcileReport:
+    created: int = 0
+    removed: int = 0  # slots no longer offered that held nothing
+    cancelled: list[AffectedSlot] = field(default_factory=list)  # slots that held bookings
+
+    @property
+    def bookings_cancelled(self) -> int:
+        return sum(len(item.bookings) for item in self.cancelled)
+
+
+def reconcile(
+    session: Session,
+    facility_ids: Sequence[int],
+    *,
+    now: datetime,
+    reason: Callable[[], str],
+    actor: User | None,
+    dry_run: bool,
+) -> ReconcileReport:
+    """Bring the future slots of the facilities in line with their rules and
+    closures. `reason` renders, in the current language, why bookings are
+    cancelled. With dry_run, nothing is changed: the report says what would be."""
+    report = ReconcileReport()
+    facilities = session.scalars(
+        sa.select(Facility)
+        .where(Facility.id.in_(facility_ids))
+        .options(selectinload(Facility.rules), selectinload(Facility.school))
+    ).all()
+    policies = policies_for(session, facility_ids)
+    for facility in facilities:
+        _reconcile_facility(
+            session, facility, policies[facility.id], now, reason, actor, dry_run, report
+        )
+    return report
+
+
+def _reconcile_facility(
+    session: Session,
+    facility: Facility,
+    policy: Policy,
+    now: datetime,
+    reason: Callable[[], str],
+    actor: User | None,
+    dry_run: bool,
+    report: ReconcileReport,
+) -> None:
+    tz = clock.zone(facility.school.timezone)
+    today = clock.local_date(now, tz)
+    future = session.scalars(
+        sa.select(Slot)
+        .where(Slot.facility_id == facility.id, Slot.starts_at > now, Slot.cancelled_at.is_(None))
+        .order_by(Slot.starts_at)
+    ).all()
+    horizon_end = today + timedelta(days=policy.advance_days + 1)
+    last_day = max([horizon_end, *(clock.local_date(s.starts_at, tz) for s in future)])
+    closures = _closure_windows(session, facility, now)
+    expansion = expand(
+        facility.rules,
+        first=today,
+        last=last_day,
+        tz=tz,
+        calendar=load_calendar(session, today, last_day),
+        closures=closures,
+        facility_capacity=facility.capacity,
+    )
+    wanted = {c.starts_at: c for c in expansion.candidates if c.starts_at > now}
+    kept = set()
+    for slot in future:
+        candidate = wanted.get(slot.starts_at)
+        if candidate is not None and candidate.ends_at == slot.ends_at:
+            kept.add(slot.starts_at)
+            if slot.held == 0 and slot.capacity != candidate.capacity and not dry_run:
+                slot.capacity = candidate.capacity
+            continue
+        _drop_slot(session, slot, reason, actor, now, dry_run, report)
+    new_rows = [
+        {
+            "facility_id": facility.id,
+            "rule_id": c.rule_id,
+            "starts_at": c.starts_at,
+            "ends_at": c.ends_at,
+            "opens_at": release_at(c.day, policy, tz),
+            "capacity": c.capacity,
+            "held": 0,
+            "created_at": now,
+        }
+        for start, c in wanted.items()
+        if start not in kept and c.day <= horizon_end
+    ]
+    report.created += len(new_rows) if dry_run else insert_slots(session, new_rows)
+
+
+def _closure_windows(
+    session: Session, facility: Facility, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    rows = session.execute(
+        sa.select(Closure.starts_at, Closure.ends_at).where(
+            Closure.ends_at > now,
+            Closure.school_id == facility.school_id,
+            sa.or_(Closure.facility_id.is_(None), Closure.facility_id == facility.id),
+        )
+    )
+    return [(start, end) for start, end in rows]
+
+
+def _drop_slot(
+    session: Session,
+    slot: Slot,
+    reason: Callable[[], str],
+    actor: User | None,
+    now: datetime,
+    dry_run: bool,
+    report: ReconcileReport,
+) -> None:
+    active = session.scalars(
+        sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_STATUSES))
+    ).all()
+    if not active:
+        has_history = session.scalar(sa.select(sa.exists().where(Booking.slot_id == slot.id)))
+        report.removed += 1
+        if dry_run:
+            return
+        if has_history:
+            slot.cancelled_at, slot.cancel_reason = now, _in_default_language(reason)
+        else:
+            session.delete(slot)
+        return
+    report.cancelled.append(AffectedSlot(slot, list(active)))
+    if dry_run:
+        return
+    stored_reason = _in_default_language(reason)
+    slot.cancelled_at, slot.cancel_reason = now, stored_reason
+    for booking in active:
+        transition(
+            session, booking, BookingStatus.CANCELLED, actor=actor, reason=stored_reason, now=now
+        )
+        notices.notify(
+            session,
+            booking.resident,
+            kind="booking_cancelled",
+            booking_id=booking.id,
+            now=now,
+            render=lambda booking=booking: _cancel_notice(booking, reason),
+        )
+    session.flush()
+
+
+def _in_default_language(reason: Callable[[], str]) -> str:
+    with force_locale(DEFAULT_LOCALE):
+        return reason()[:200]
+
+
+def _cancel_notice(booking: Booking, reason: Callable[[], str]) -> tuple[str, str]:
+    slot = booking.slot
+    tz = clock.zone(slot.facility.school.timezone)
+    when = clock.to_local(slot.starts_at, tz).strftime("%Y-%m-%d %H:%M")
+    subject = _("Booking %(code)s cancelled", code=booking.code)
+    body = _(
+        "Your booking %(code)s at %(school)s, %(facility)s on %(when)s is cancelled: %(reason)s. "
+        "We are sorry for the trouble.",
+        code=booking.code,
+        school=slot.facility.school.name,
+        facility=slot.facility.name,
+        when=when,
+        reason=reason(),
+    )
+    return subject, body
