@@ -162,12 +162,13 @@ def print_generation(report: Any, dry_run: bool) -> None:
     for code, tally in sorted(report.per_school.items()):
         click.echo(
             f"{code:<12} {verb} {tally.created:>6}, already there {tally.existing:>6}, "
-            f"closed {tally.closed:>5}"
+            f"skipped by closure {tally.closed:>5}"
         )
     total = report.total
     click.echo(
         f"Total: {verb} {total.created}, already there {total.existing}, "
-        f"skipped by closure {total.closed}, in {report.facilities} facilities."
+        f"skipped by closure {total.closed}, in {report.facilities} facilities "
+        f"({report.up_to_date} already published to their horizon)."
     )
     if total.partial_dropped:
         click.echo(

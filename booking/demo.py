@@ -159,7 +159,7 @@ SCHOOLS = (
     DemoSchool(
         "NC-MB01",
         "南城育英实验学校",
-        "Nancheng Yuying Experimental School (private)",
+        "Nancheng Yuying Experimental School",
         "东莞市南城街道元美东路 16 号",
         is_public=False,
         parking_spaces=45,
@@ -167,7 +167,7 @@ SCHOOLS = (
     DemoSchool(
         "NC-MB02",
         "南城博雅外国语学校",
-        "Nancheng Boya Foreign Language School (private)",
+        "Nancheng Boya Foreign Language School",
         "东莞市南城街道宏远路 2 号",
         is_public=False,
         sports=True,
@@ -360,7 +360,10 @@ def load_demo(
             session.add(school)
             created["schools"] += 1
             created["facilities"] += len(school.facilities)
-            progress(f"  {spec.code} {spec.name}: {len(school.facilities)} facilities")
+            progress(
+                f"  {spec.code} {spec.name}: {len(school.facilities)} facilities, "
+                f"staff login {staff_phone(index)}"
+            )
         created["users"] += ensure_user(
             session,
             Role.STAFF,

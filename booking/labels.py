@@ -9,7 +9,7 @@ FACILITY_KINDS = {
     FacilityKind.LIBRARY: _l("Library"),
     FacilityKind.READING_ROOM: _l("Reading room"),
     FacilityKind.SPORTS_VENUE: _l("Sports venue"),
-    FacilityKind.PARKING: _l("Parking"),
+    FacilityKind.PARKING: _l("Parking lot"),
 }
 
 # What the capacity of each kind counts.

@@ -34,7 +34,7 @@ def fire(app: Flask, name: str) -> None:
         due_at = job.latest_due(utcnow(), tz)
         run = run_job(db.session, job, due_at=due_at)
         if run is None:
-            log.info("%s due %s: already claimed elsewhere", name, due_at.isoformat())
+            log.info("%s due %s: already run or running elsewhere", name, due_at.isoformat())
         else:
             log.info("%s due %s: %s %s", name, due_at.isoformat(), run.status, run.counts)
             if run.error:

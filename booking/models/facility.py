@@ -61,6 +61,8 @@ class Facility(db.Model):
     is_exclusive: Mapped[bool] = mapped_column(default=False)
     requires_approval: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The last local day whose slots are published: the nightly run only adds the days after it.
+    slots_generated_until: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     school: Mapped[School] = relationship(back_populates="facilities")

@@ -29,7 +29,8 @@ class Slot(db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("capacity > 0", name="capacity_positive"),
         sa.CheckConstraint("held >= 0 AND held <= capacity", name="held_within_capacity"),
-        sa.Index("ix_slots_starts_at", "starts_at"),
+        # No index on starts_at alone: (facility_id, starts_at) serves every
+        # per-facility range, and another index would slow the nightly inserts.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

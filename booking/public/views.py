@@ -29,7 +29,7 @@ from booking.services.opening import summarise_rules
 blueprint = Blueprint("public", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
-UPCOMING_DAYS = 8
+UPCOMING_DAYS = 9  # a week ahead, and the day after it that opens tomorrow morning
 
 
 def kinds_open(school: School) -> list[FacilityKind]:
@@ -81,6 +81,11 @@ def facility(facility_id: int) -> str:
         today=today,
         days=days,
     )
+
+
+@blueprint.route("/favicon.ico")
+def favicon() -> Response:
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @blueprint.route("/language/<locale>")

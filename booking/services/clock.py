@@ -39,12 +39,30 @@ def is_known_timezone(name: str) -> bool:
 def local_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of wall-clock `wall` on `day` in `tz`.
 
-    A time that does not exist (skipped by a daylight-saving change) moves
-    forward by the gap; a time that happens twice is its first occurrence.
+    A time that happens twice (clocks turned back) is its first occurrence. A
+    time that never happens (skipped when clocks jump forward) is the instant
+    of the jump, so a window in the gap is empty and one across it is shorter.
     """
-    # PEP 495: fold=0 reads a skipped time with the offset from before the
-    # change (so it lands after the gap) and a repeated time as the first one.
-    return datetime.combine(day, wall, tzinfo=tz).replace(fold=0).astimezone(UTC)
+    naive = datetime.combine(day, wall)
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if _wall(first, tz) == naive:
+        return first
+    # In a gap: fold=1 lands before the jump and fold=0 after it; find the jump.
+    before, after = naive.replace(tzinfo=tz, fold=1).astimezone(UTC), first
+    while after - before > timedelta(minutes=1):
+        middle = before + (after - before) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle <= before:
+            break
+        if _wall(middle, tz) > naive:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
+def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
 
 
 @lru_cache(maxsize=65536)  # a city's facilities share a few dozen wall-clock windows a day

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from booking.models import DayType, OpeningRule
@@ -40,8 +41,7 @@ def summarise_rules(rules: Iterable[OpeningRule], today: date) -> list[HoursLine
     return list(lines.values())
 
 
-@dataclass(frozen=True)
-class SlotCandidate:
+class SlotCandidate(NamedTuple):
     """A slot an opening rule asks for, before it is stored."""
 
     rule_id: int | None
@@ -73,18 +73,6 @@ def rule_applies(rule: OpeningRule, day: date, calendar: DayCalendar) -> bool:
     return calendar.is_school_day(day) == (rule.day_type == DayType.SCHOOL_DAYS)
 
 
-def window_starts(start: time, end: time, minutes: int) -> tuple[list[tuple[time, time]], int]:
-    """The wall-clock slots of one window, and how many partial pieces were dropped (0 or 1)."""
-    step = timedelta(minutes=minutes)
-    day = date(2000, 1, 3)  # any date: only the clock face matters here
-    cursor, stop = datetime.combine(day, start), datetime.combine(day, end)
-    pieces = []
-    while cursor + step <= stop:
-        pieces.append((cursor.time(), (cursor + step).time()))
-        cursor += step
-    return pieces, int(cursor < stop)
-
-
 def expand(
     rules: Iterable[OpeningRule],
     *,
@@ -97,18 +85,24 @@ def expand(
 ) -> Expansion:
     """The slots the rules ask for from `first` to `last` (local days, both
     included), minus those a closure touches. Rules are a union: where two
-    ask for the same start, the first one wins."""
+    ask for the same start, the first one wins. A window's last piece shorter
+    than the slot length is dropped (and counted)."""
     result = Expansion()
     seen: set[datetime] = set()
     rules = list(rules)
-    pieces = [window_starts(rule.start_time, rule.end_time, rule.slot_minutes) for rule in rules]
+    steps = [timedelta(minutes=rule.slot_minutes) for rule in rules]
     for day in clock.days(first, last):
-        for rule, (wall_slots, partial) in zip(rules, pieces, strict=True):
+        for rule, step in zip(rules, steps, strict=True):
             if not rule_applies(rule, day, calendar):
                 continue
-            result.dropped_partial += partial
-            for wall_start, wall_end in wall_slots:
-                starts_at, ends_at = clock.local_interval(day, wall_start, wall_end, tz)
+            # Step through real time from the window's first instant, so a
+            # window across a daylight-saving change keeps whole, disjoint slots.
+            window_start, window_end = clock.local_interval(day, rule.start_time, rule.end_time, tz)
+            count, leftover = divmod(window_end - window_start, step)
+            result.dropped_partial += int(leftover > timedelta(0))
+            for index in range(count):
+                starts_at = window_start + index * step
+                ends_at = starts_at + step
                 if starts_at in seen:
                     continue
                 if any(overlaps(starts_at, ends_at, c_start, c_end) for c_start, c_end in closures):

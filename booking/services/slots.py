@@ -7,20 +7,22 @@ and what already exists is skipped before it is even sent.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from booking.models import Closure, Facility, School, Slot
 from booking.services import clock
 from booking.services.calendar import DayCalendar, load_calendar
-from booking.services.errors import NotFound, ValidationFailed
+from booking.services.errors import DomainError, NotFound, ValidationFailed
 from booking.services.opening import expand
 from booking.services.policy import Policy, policies_for
 
@@ -58,6 +60,7 @@ class GenerationReport:
     per_school: dict[str, Tally] = field(default_factory=dict)
     failures: list[tuple[int, str]] = field(default_factory=list)  # (facility id, error)
     facilities: int = 0
+    up_to_date: int = 0  # facilities whose slots were already published to the horizon
 
     @property
     def total(self) -> Tally:
@@ -70,12 +73,24 @@ class GenerationReport:
         total = self.total
         return {
             "facilities": self.facilities,
+            "up_to_date": self.up_to_date,
             "created": total.created,
             "existing": total.existing,
             "closed": total.closed,
             "partial_dropped": total.partial_dropped,
             "failures": len(self.failures),
         }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The local days still to publish for one facility."""
+
+    facility: Facility
+    policy: Policy
+    tz: ZoneInfo
+    first: date
+    last: date
 
 
 def check_days(days: int | None) -> None:
@@ -157,78 +172,108 @@ def _generate_batch(
         .order_by(Facility.id)
     ).all()
     policies = policies_for(session, facility_ids)
-    window_end = now + timedelta(days=(days or max(p.advance_days for p in policies.values())) + 2)
-    closures = _closures(session, facility_ids, now, window_end)
-    existing = _existing_starts(session, facility_ids, now, window_end)
-    rows: list[dict[str, Any]] = []
-    pending: list[tuple[Tally, int]] = []  # rows of each tally, in insertion order
+    plans = []
     for facility in facilities:
-        tally = report.per_school.setdefault(facility.school.code, Tally())
         try:
-            facility_rows, facility_tally = _facility_rows(
-                facility, policies[facility.id], now, days, calendar, closures, existing
-            )
-        except Exception as error:  # noqa: BLE001 (one facility must not stop the city)
+            plan = plan_for(facility, policies[facility.id], now, days)
+        except DomainError as error:
             report.failures.append((facility.id, f"{type(error).__name__}: {error}"))
             continue
-        tally.add(facility_tally)
+        if plan is None:
+            report.up_to_date += 1
+        else:
+            plans.append(plan)
+    if not plans:
+        return
+    window_end = max(clock.local_instant(p.last + timedelta(days=1), time(0), p.tz) for p in plans)
+    planned_ids = [plan.facility.id for plan in plans]
+    closures = _closures(session, planned_ids, now, window_end)
+    rows: list[dict[str, Any]] = []
+    sent: dict[int, int] = {}  # rows per facility
+    done_until: dict[date, list[int]] = {}
+    for plan in plans:
+        try:
+            facility_rows, facility_tally = _facility_rows(plan, now, calendar, closures)
+        except Exception as error:  # noqa: BLE001 (one facility must not stop the city)
+            report.failures.append((plan.facility.id, f"{type(error).__name__}: {error}"))
+            continue
+        report.per_school.setdefault(plan.facility.school.code, Tally()).add(facility_tally)
         rows.extend(facility_rows)
-        pending.append((tally, len(facility_rows)))
-    for tally, count in pending:
-        tally.created += count
+        sent[plan.facility.id] = len(facility_rows)
+        done_until.setdefault(plan.last, []).append(plan.facility.id)
+    # What is already stored (a concurrent run, a change applied earlier) comes
+    # back as a conflict: the database, not a prior read, decides what is new.
+    created = Counter(sent) if dry_run else insert_slots(session, rows)
+    for plan in plans:
+        if plan.facility.id in sent:
+            tally = report.per_school[plan.facility.school.code]
+            tally.created += created[plan.facility.id]
+            tally.existing += sent[plan.facility.id] - created[plan.facility.id]
     if not dry_run:
-        # Rows a concurrent run inserted first come back as conflicts: they existed.
-        _move_to_existing(pending, len(rows) - insert_slots(session, rows))
+        _raise_watermarks(session, done_until)
 
 
-def _move_to_existing(pending: list[tuple[Tally, int]], skipped: int) -> None:
-    """Conflicts cannot be traced to a school cheaply; charge them to the last tallies."""
-    for tally, count in reversed(pending):
-        if skipped == 0:
-            return
-        moved = min(count, skipped, tally.created)
-        tally.created -= moved
-        tally.existing += moved
-        skipped -= moved
+def _raise_watermarks(session: Session, done_until: dict[date, list[int]]) -> None:
+    """One UPDATE per distinct last day (in a batch, nearly always one)."""
+    for last, facility_ids in done_until.items():
+        session.execute(
+            sa.update(Facility)
+            .where(Facility.id.in_(facility_ids))
+            .values(slots_generated_until=last)
+        )
+
+
+def plan_for(facility: Facility, policy: Policy, now: datetime, days: int | None) -> Plan | None:
+    """The days after the facility's watermark up to its horizon; None when there are none.
+
+    Changes to rules, closures or the calendar go through supply.reconcile, which
+    revisits published days; the nightly run only adds the days after the watermark.
+    """
+    tz = clock.zone(facility.school.timezone)
+    today = clock.local_date(now, tz)
+    last = today + timedelta(days=days if days is not None else policy.advance_days + 1)
+    first = today
+    if facility.slots_generated_until is not None:
+        first = max(today, facility.slots_generated_until + timedelta(days=1))
+    if first > last:
+        return None
+    return Plan(facility, policy, tz, first, last)
 
 
 def _facility_rows(
-    facility: Facility,
-    policy: Policy,
+    plan: Plan,
     now: datetime,
-    days: int | None,
     calendar: DayCalendar,
     closures: ClosureIndex,
-    existing: set[tuple[int, datetime]],
 ) -> tuple[list[dict[str, Any]], Tally]:
-    tz = clock.zone(facility.school.timezone)
-    today = clock.local_date(now, tz)
-    horizon = days if days is not None else policy.advance_days + 1
-    facility_closures = closures.of(facility)
+    facility = plan.facility
     expansion = expand(
         facility.rules,
-        first=today,
-        last=today + timedelta(days=horizon),
-        tz=tz,
+        first=plan.first,
+        last=plan.last,
+        tz=plan.tz,
         calendar=calendar,
-        closures=facility_closures,
+        closures=closures.of(facility),
         facility_capacity=facility.capacity,
     )
     tally = Tally(closed=expansion.closed, partial_dropped=expansion.dropped_partial)
+    release_of_day: dict[date, datetime] = {}
     rows = []
     for candidate in expansion.candidates:
         if candidate.starts_at <= now:
             continue
-        if (facility.id, candidate.starts_at) in existing:
-            tally.existing += 1
-            continue
+        opens_at = release_of_day.get(candidate.day)
+        if opens_at is None:
+            opens_at = release_of_day[candidate.day] = release_at(
+                candidate.day, plan.policy, plan.tz
+            )
         rows.append(
             {
                 "facility_id": facility.id,
                 "rule_id": candidate.rule_id,
                 "starts_at": candidate.starts_at,
                 "ends_at": candidate.ends_at,
-                "opens_at": release_at(candidate.day, policy, tz),
+                "opens_at": release_of_day[candidate.day],
                 "capacity": candidate.capacity,
                 "held": 0,
                 "created_at": now,
@@ -270,31 +315,57 @@ def _closures(
     return index
 
 
-def _existing_starts(
-    session: Session, facility_ids: Sequence[int], start: datetime, end: datetime
-) -> set[tuple[int, datetime]]:
-    rows = session.execute(
-        sa.select(Slot.facility_id, Slot.starts_at).where(
-            Slot.facility_id.in_(facility_ids), Slot.starts_at > start, Slot.starts_at < end
-        )
+SLOT_COLUMNS = ("facility_id", "rule_id", "starts_at", "ends_at", "opens_at", "capacity")
+INSTANT_COLUMNS = ("starts_at", "ends_at", "opens_at")
+
+# PostgreSQL: one statement per chunk, its columns sent as arrays.
+_POSTGRES_INSERT = sa.text(
+    """
+    INSERT INTO slots
+        (facility_id, rule_id, starts_at, ends_at, opens_at, capacity, held, created_at)
+    SELECT f, r, to_timestamp(s), to_timestamp(e), to_timestamp(o), c, 0, :created_at
+    FROM unnest(
+        CAST(:facility_id AS integer[]), CAST(:rule_id AS integer[]),
+        CAST(:starts_at AS bigint[]), CAST(:ends_at AS bigint[]),
+        CAST(:opens_at AS bigint[]), CAST(:capacity AS integer[])
+    ) AS t(f, r, s, e, o, c)
+    ON CONFLICT (facility_id, starts_at) DO NOTHING
+    RETURNING facility_id
+    """
+)
+
+
+def insert_slots(session: Session, rows: list[dict[str, Any]]) -> Counter[int]:
+    """Insert `rows`, ignoring any whose (facility, start) exists; returns how
+    many were new, per facility (RETURNING: rowcount is not reported for these
+    statements by every driver)."""
+    created: Counter[int] = Counter()
+    if not rows:
+        return created
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        for chunk in _chunks(rows, ROWS_PER_INSERT * 5):
+            created.update(connection.execute(_POSTGRES_INSERT, _as_arrays(chunk)).scalars())
+        return created
+    table = Slot.__table__
+    statement = (
+        sqlite.insert(table)
+        .on_conflict_do_nothing(index_elements=["facility_id", "starts_at"])
+        .returning(table.c.facility_id)
     )
-    return {(facility_id, starts_at) for facility_id, starts_at in rows}
-
-
-def insert_slots(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert `rows`, ignoring any whose (facility, start) exists; returns how many were new."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    created = 0
     for chunk in _chunks(rows, ROWS_PER_INSERT):
-        statement = (
-            insert(Slot)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["facility_id", "starts_at"])
-            .returning(Slot.id)  # rowcount is not reported for this statement by every driver
-        )
-        created += len(session.execute(statement).all())
+        created.update(connection.execute(statement, list(chunk)).scalars())
     return created
+
+
+def _as_arrays(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Columns as arrays; instants as epoch seconds, which the driver sends far
+    faster than datetimes (slots start on whole minutes)."""
+    arrays: dict[str, Any] = {name: [row[name] for row in rows] for name in SLOT_COLUMNS}
+    for name in INSTANT_COLUMNS:
+        arrays[name] = [int(moment.timestamp()) for moment in arrays[name]]
+    arrays["created_at"] = rows[0]["created_at"]
+    return arrays
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

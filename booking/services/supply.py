@@ -326,7 +326,7 @@ def _reconcile_facility(
         for start, c in wanted.items()
         if start not in kept and c.day <= horizon_end
     ]
-    report.created += len(new_rows) if dry_run else insert_slots(session, new_rows)
+    report.created += len(new_rows) if dry_run else sum(insert_slots(session, new_rows).values())
 
 
 def _closure_windows(

@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('is_exclusive', sa.Boolean(), nullable=False),
     sa.Column('requires_approval', sa.Boolean(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('slots_generated_until', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('capacity > 0', name=op.f('ck_facilities_capacity_positive')),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_facilities_school_id_schools')),
@@ -260,7 +261,6 @@ def upgrade():
     )
     with op.batch_alter_table('slots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_slots_rule_id'), ['rule_id'], unique=False)
-        batch_op.create_index('ix_slots_starts_at', ['starts_at'], unique=False)
 
     op.create_table('bookings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -369,7 +369,6 @@ def downgrade():
 
     op.drop_table('bookings')
     with op.batch_alter_table('slots', schema=None) as batch_op:
-        batch_op.drop_index('ix_slots_starts_at')
         batch_op.drop_index(batch_op.f('ix_slots_rule_id'))
 
     op.drop_table('slots')

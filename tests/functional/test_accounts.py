@@ -99,6 +99,14 @@ def test_register_refuses_an_id_number_used_by_another_account(client, app):
     assert user_count(app) == 1
 
 
+def test_form_fields_carry_no_empty_attributes(client):
+    page = client.get("/auth/register", headers=EN).text
+    assert '="None"' not in page
+    assert 'aria-describedby="id_number-help"' in page
+    invalid = client.post("/auth/register", data=registration(phone="1"), headers=EN).text
+    assert 'aria-describedby="phone-error"' in invalid
+
+
 def test_messages_follow_the_page_language(client, app):
     response = client.post("/auth/register", data=registration(phone="123"), headers=ZH)
     assert response.status_code == 400

@@ -31,9 +31,10 @@ def test_london_release_follows_daylight_saving(slot_day, release):
     assert clock.release_instant(slot_day, 7, time(8), LONDON) == release
 
 
-def test_a_skipped_local_time_moves_past_the_gap():
-    # 01:30 does not exist in London on 31 March 2024; it is read as 02:30 BST.
-    assert clock.local_instant(date(2024, 3, 31), time(1, 30), LONDON) == utc(2024, 3, 31, 1, 30)
+@pytest.mark.parametrize("wall", [time(1, 0), time(1, 30), time(1, 59)])
+def test_a_skipped_local_time_is_the_instant_of_the_jump(wall):
+    # 01:00-02:00 does not exist in London on 31 March 2024: clocks jump at 01:00 GMT.
+    assert clock.local_instant(date(2024, 3, 31), wall, LONDON) == utc(2024, 3, 31, 1, 0)
 
 
 def test_a_repeated_local_time_is_its_first_occurrence():
