@@ -78,6 +78,7 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
 
 
+@lru_cache(maxsize=4096)
 def release_instant(
     slot_day: date, advance_days: int, release_time: time, tz: ZoneInfo
 ) -> datetime:

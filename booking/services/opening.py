@@ -63,7 +63,33 @@ def overlaps(start: datetime, end: datetime, other_start: datetime, other_end: d
     return start < other_end and other_start < end
 
 
-def rule_applies(rule: OpeningRule, day: date, calendar: DayCalendar) -> bool:
+class RuleSpec(NamedTuple):
+    id: int | None
+    valid_from: date
+    valid_until: date
+    weekdays: int
+    day_type: DayType
+    start_time: time
+    end_time: time
+    step: timedelta
+    capacity: int | None
+
+    @classmethod
+    def of(cls, rule: OpeningRule) -> RuleSpec:
+        return cls(
+            rule.id,
+            rule.valid_from,
+            rule.valid_until,
+            rule.weekdays,
+            rule.day_type,
+            rule.start_time,
+            rule.end_time,
+            timedelta(minutes=rule.slot_minutes),
+            rule.capacity,
+        )
+
+
+def rule_applies(rule: OpeningRule | RuleSpec, day: date, calendar: DayCalendar) -> bool:
     if not (rule.valid_from <= day <= rule.valid_until):
         return False
     if not rule.weekdays & (1 << day.weekday()):
@@ -89,12 +115,13 @@ def expand(
     than the slot length is dropped (and counted)."""
     result = Expansion()
     seen: set[datetime] = set()
-    rules = list(rules)
-    steps = [timedelta(minutes=rule.slot_minutes) for rule in rules]
+    # Plain values: reading ORM attributes in the inner loop costs more than the loop.
+    specs = [RuleSpec.of(rule) for rule in rules]
     for day in clock.days(first, last):
-        for rule, step in zip(rules, steps, strict=True):
+        for rule in specs:
             if not rule_applies(rule, day, calendar):
                 continue
+            step = rule.step
             # Step through real time from the window's first instant, so a
             # window across a daylight-saving change keeps whole, disjoint slots.
             window_start, window_end = clock.local_interval(day, rule.start_time, rule.end_time, tz)
