@@ -6,6 +6,7 @@
 
 import os
 from pathlib import Path
+from zoneinfo import available_timezones
 
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 (recognised and refused in production)
 
@@ -46,7 +47,10 @@ class Config:
 
     @classmethod
     def validate(cls, settings: dict[str, object]) -> list[str]:
-        """Reasons the settings are unsafe to serve with; empty when they are fine."""
+        """Reasons the settings cannot be served with; empty when they are fine."""
+        zone = str(settings.get("BOOKING_TIMEZONE") or "")
+        if zone not in available_timezones():
+            return [f"BOOKING_TIMEZONE={zone!r} is not a known timezone (e.g. Asia/Shanghai)."]
         return []
 
 
@@ -70,7 +74,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls, settings: dict[str, object]) -> list[str]:
-        problems = []
+        problems = super().validate(settings)
         secret = settings.get("SECRET_KEY")
         if not secret or secret == DEFAULT_SECRET_KEY or len(str(secret)) < 32:
             problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -10,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from booking.extensions import db
-from booking.models import Role, School
+from booking.models import CalendarPeriod, DayKind, Facility, Role, School
 from booking.services import accounts
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import DomainError
@@ -254,9 +255,85 @@ def scheduler() -> None:
         click.echo("Scheduler stopped.")
 
 
+calendar = AppGroup("calendar", help="The district's holidays, make-up working days, vacations.")
+
+
+@calendar.command("list")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Only periods touching this year.")
+def list_calendar(year: int | None) -> None:
+    """The calendar's periods, in order."""
+    query = sa.select(CalendarPeriod).order_by(CalendarPeriod.first_day, CalendarPeriod.kind)
+    if year:
+        query = query.where(
+            CalendarPeriod.last_day >= date(year, 1, 1),
+            CalendarPeriod.first_day <= date(year, 12, 31),
+        )
+    periods = db.session.scalars(query).all()
+    for period in periods:
+        click.echo(
+            f"{period.id:>5}  {period.kind:<15} {period.first_day} .. {period.last_day}  "
+            f"{period.name} ({period.source})"
+        )
+    click.echo(f"{len(periods)} periods.")
+
+
+@calendar.command("import")
+@click.option("--year", "years", type=click.IntRange(2000, 2100), multiple=True, required=True)
+def import_calendar(years: tuple[int, ...]) -> None:
+    """Add China's official holidays and make-up working days for YEAR (repeatable)."""
+    from booking.services.calendar import import_official_holidays
+
+    added = import_official_holidays(db.session, years)
+    db.session.commit()
+    click.echo(f"Added {added} periods from the chinesecalendar package.")
+    if added == 0:
+        click.echo("Nothing new: already imported, or the package does not know these years yet.")
+
+
+@calendar.command("add")
+@click.argument("kind", type=click.Choice([kind.value for kind in DayKind]))
+@click.argument("first", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("last", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show what it would change; store nothing.")
+def add_calendar_period(
+    kind: str, first: datetime, last: datetime, name: str, dry_run: bool
+) -> None:
+    """Add a period (e.g. vacation 2027-01-23 2027-02-20 寒假) and apply it to published slots."""
+    from booking.services.calendar import add_period
+    from booking.services.supply import reconcile
+
+    now = utcnow()
+    try:
+        add_period(db.session, DayKind(kind), first.date(), last.date(), name)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(str(error.message)) from error
+    facility_ids = db.session.scalars(sa.select(Facility.id).where(Facility.is_active)).all()
+    report = reconcile(
+        db.session, facility_ids, now=now, reason=lambda: name, actor=None, dry_run=dry_run
+    )
+    verb = "would" if dry_run else "did"
+    click.echo(
+        f"Published slots: {verb} add {report.created}, remove {report.removed} unbooked, "
+        f"cancel {len(report.cancelled)} booked ({report.bookings_cancelled} bookings)."
+    )
+    for item in report.cancelled:
+        click.echo(
+            f"  slot {item.slot.id} at {item.slot.starts_at:%Y-%m-%d %H:%M}Z: "
+            + ", ".join(booking.code for booking in item.bookings)
+        )
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was stored.")
+    else:
+        db.session.commit()
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(slots)
     app.cli.add_command(jobs)
     app.cli.add_command(scheduler)
+    app.cli.add_command(calendar)

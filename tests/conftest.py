@@ -159,8 +159,9 @@ def make_facility(app: Flask, make_school: Callable[..., School]) -> Callable[..
 def make_rule(app: Flask) -> Callable[..., OpeningRule]:
     def make(facility: Facility, **fields: Any) -> OpeningRule:
         values: dict[str, Any] = {
-            "valid_from": date(2026, 9, 1),
-            "valid_until": date(2027, 8, 31),
+            # wide, so tests on the real clock keep working in years to come
+            "valid_from": date(2020, 1, 1),
+            "valid_until": date(2099, 12, 31),
             "start_time": time(18, 30),
             "end_time": time(21, 0),
             "slot_minutes": 150,

@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 import pytest
 import sqlalchemy as sa
 
+from booking.extensions import db
 from booking.models import (
     AuditEvent,
     Booking,
@@ -46,6 +47,8 @@ def facility(db_session, make_facility, make_rule):
         start_time=time(18),
         end_time=time(21),
         slot_minutes=60,
+        valid_from=date(2026, 9, 1),
+        valid_until=date(2027, 8, 31),
     )
     db_session.refresh(facility)
     return facility
@@ -258,3 +261,39 @@ def test_removing_a_rule_cancels_booked_slots_and_removes_the_rest(db_session, f
     assert booking.status == BookingStatus.CANCELLED
     remaining = db_session.scalars(sa.select(Slot)).all()
     assert [slot.cancelled_at is not None for slot in remaining] == [True]
+
+
+def test_calendar_commands_apply_a_new_holiday_to_published_slots(
+    app, runner, make_facility, make_rule
+):
+    # The commands run on the real clock: pick an ordinary weekday ten days ahead.
+    facility = make_facility()
+    make_rule(
+        facility,
+        day_type=DayType.SCHOOL_DAYS,
+        start_time=time(18),
+        end_time=time(21),
+        slot_minutes=60,
+        valid_from=date(2020, 1, 1),
+        valid_until=date(2099, 12, 31),
+    )
+    day = clock.local_date(clock.utcnow(), SHANGHAI) + timedelta(days=10)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    assert runner.invoke(args=["calendar", "import", "--year", "2026"]).exit_code == 0
+    assert "National Day" in runner.invoke(args=["calendar", "list", "--year", "2026"]).output
+    runner.invoke(args=["slots", "generate", "--days", "20"])
+    add = ["calendar", "add", "public_holiday", day.isoformat(), day.isoformat(), "台风假"]
+
+    preview = runner.invoke(args=[*add, "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    assert "would add 0, remove 3 unbooked, cancel 0 booked" in preview.output
+    applied = runner.invoke(args=add)
+    assert "did add 0, remove 3 unbooked" in applied.output
+    with app.app_context():
+        starts = db.session.scalars(sa.select(Slot.starts_at)).all()
+        assert day not in {clock.local_date(start, SHANGHAI) for start in starts}
+
+    bad = runner.invoke(args=["calendar", "add", "vacation", "2027-02-01", "2027-01-01", "寒假"])
+    assert bad.exit_code == 2
+    assert "cannot be before its first day" in bad.output

@@ -18,13 +18,25 @@ GOOD_SECRET = "x" * 40
     ],
 )
 def test_production_refuses_unsafe_settings(settings, problem):
-    problems = ProductionConfig.validate(settings)
+    problems = ProductionConfig.validate({"BOOKING_TIMEZONE": "Asia/Shanghai", **settings})
     assert len(problems) == 1
     assert problem in problems[0]
 
 
+def test_an_unknown_timezone_is_refused_in_every_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(
+        UnsafeConfiguration, match="BOOKING_TIMEZONE='Mars/Base' is not a known timezone"
+    ):
+        create_app({"BOOKING_TIMEZONE": "Mars/Base"})
+
+
 def test_production_accepts_safe_settings():
-    settings = {"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "postgresql://db/x"}
+    settings = {
+        "SECRET_KEY": GOOD_SECRET,
+        "SQLALCHEMY_DATABASE_URI": "postgresql://db/x",
+        "BOOKING_TIMEZONE": "Asia/Shanghai",
+    }
     assert ProductionConfig.validate(settings) == []
     allowed = {
         **settings,
