@@ -1,16 +1,56 @@
-"""The booking state machine and the places a booking holds in its slot."""
+"""Booking: the state machine, the rules a booking must pass, and the places
+it holds in its slot.
+
+Capacity is taken in one conditional UPDATE (DESIGN rule 1): two residents
+racing for the last place cannot both win, on SQLite or on PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+import time as time_module
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from babel.dates import format_datetime
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Slot, User
-from booking.services import audit
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Facility,
+    School,
+    Slot,
+    User,
+    VisitorTerms,
+)
+from booking.services import audit, clock, notices
+from booking.services.booking_errors import (
+    CancelTooLate,
+    Duplicate,
+    InvalidPlaces,
+    NotCancellable,
+    NotEnoughPlaces,
+    NotReleased,
+    Overlap,
+    QuotaExceeded,
+    SlotClosed,
+    SlotFull,
+    SlotNotFound,
+    SlotPast,
+    Suspended,
+    TermsNotAccepted,
+    VerificationRequired,
+)
 from booking.services.errors import Conflict
+from booking.services.policy import Policy
 
 S = BookingStatus
 TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
@@ -22,6 +62,10 @@ TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
 }
+# Statuses that count towards quotas: what the resident holds or has used.
+COUNTED_STATUSES = (S.PENDING, S.CONFIRMED, S.CHECKED_IN)
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
+CODE_LENGTH = 6
 
 
 class InvalidTransition(Conflict):
@@ -29,13 +73,66 @@ class InvalidTransition(Conflict):
     default_message = _l("This booking can no longer be changed that way.")
 
 
-def can_transition(current: BookingStatus, target: BookingStatus) -> bool:
-    return target in TRANSITIONS[current]
+@dataclass(frozen=True)
+class BookingRequest:
+    places: int = 1
+    purpose: str | None = None
+    organiser: str | None = None
+    attendance: int | None = None
+    plate: str | None = None
+    terms_version: int | None = None
+
+
+PlaceTaker = Callable[[Session, Slot, int, datetime], bool]
+
+
+def take_places(session: Session, slot: Slot, places: int, now: datetime) -> bool:
+    """Hold `places` in `slot` if they are free, in one statement; False when not."""
+    result = session.execute(
+        sa.update(Slot)
+        .where(
+            Slot.id == slot.id,
+            Slot.held + places <= Slot.capacity,
+            Slot.cancelled_at.is_(None),
+            Slot.opens_at <= now,
+            Slot.starts_at > now,
+        )
+        .values(held=Slot.held + places)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def take_places_unsafely(delay: float) -> PlaceTaker:
+    """For the control test only: read, wait, then write, as naive code would.
+    The race tests prove that this overbooks, so that they can fail."""
+
+    def take(session: Session, slot: Slot, places: int, now: datetime) -> bool:
+        held = session.scalar(sa.select(Slot.held).where(Slot.id == slot.id))
+        if held is None or held + places > slot.capacity:
+            return False
+        time_module.sleep(delay)
+        session.execute(
+            sa.text("UPDATE slots SET held = :held WHERE id = :id"),
+            {"held": held + places, "id": slot.id},
+        )
+        return True
+
+    return take
 
 
 def release_places(session: Session, slot_id: int, places: int) -> None:
     """Give `places` back to the slot, in one statement."""
-    session.execute(sa.update(Slot).where(Slot.id == slot_id).values(held=Slot.held - places))
+    session.execute(
+        sa.update(Slot)
+        .where(Slot.id == slot_id)
+        .values(held=Slot.held - places)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def can_transition(current: BookingStatus, target: BookingStatus) -> bool:
+    return target in TRANSITIONS[current]
 
 
 def transition(
@@ -56,7 +153,8 @@ def transition(
     booking.decided_at = now
     booking.decided_by_id = actor.id if actor else None
     booking.reason = reason
-    if previous in ACTIVE_STATUSES and target not in ACTIVE_STATUSES:
+    released = previous in ACTIVE_STATUSES and target not in ACTIVE_STATUSES
+    if released:
         release_places(session, booking.slot_id, booking.places)
     audit.record(
         session,
@@ -68,4 +166,336 @@ def transition(
         now=now,
         reason=reason,
         details={"from": previous.value, "to": target.value, "code": booking.code},
+    )
+    if released:
+        from booking.services import waitlist  # waitlist builds on this module
+
+        waitlist.offer_free_places(session, booking.slot, now)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def local_text(instant: datetime, school: School) -> str:
+    """An instant as the resident reads it: the school's zone, their language."""
+    return format_datetime(
+        instant, "short", tzinfo=clock.zone(school.timezone), locale=str(get_locale() or "zh_Hans")
+    )
+
+
+def current_terms(session: Session, school_id: int) -> VisitorTerms | None:
+    return session.scalar(
+        sa.select(VisitorTerms)
+        .where(VisitorTerms.school_id == school_id)
+        .order_by(VisitorTerms.version.desc())
+        .limit(1)
+    )
+
+
+def check_slot(slot: Slot, now: datetime) -> None:
+    """Refuse a slot that cannot be booked now, saying why."""
+    school = slot.facility.school
+    if slot.starts_at <= now:
+        raise SlotPast()
+    if slot.cancelled_at is not None:
+        raise SlotClosed(
+            _("This time is closed: %(reason)s", reason=slot.cancel_reason)
+            if slot.cancel_reason
+            else None
+        )
+    if slot.opens_at > now:
+        raise NotReleased(
+            _("Booking for this time opens at %(when)s.", when=local_text(slot.opens_at, school))
+        )
+
+
+def check_resident(resident: User, policy: Policy, school: School, now: datetime) -> None:
+    if resident.suspended_until is not None and resident.suspended_until > now:
+        raise Suspended(
+            _(
+                "Your booking is suspended until %(until)s after repeated no-shows.",
+                until=local_text(resident.suspended_until, school),
+            )
+        )
+    if policy.verified_only and not resident.is_verified:
+        raise VerificationRequired()
+
+
+def check_places(facility: Facility, slot: Slot, request: BookingRequest) -> int:
+    """The places the booking takes: the whole facility for a hall."""
+    if facility.is_exclusive:
+        if request.attendance is not None and request.attendance > facility.capacity:
+            raise InvalidPlaces(
+                _(
+                    "Expected attendance cannot exceed the capacity of %(capacity)d.",
+                    capacity=facility.capacity,
+                )
+            )
+        return slot.capacity
+    if not 1 <= request.places <= slot.capacity:
+        raise InvalidPlaces(_("Choose between 1 and %(most)d places.", most=slot.capacity))
+    return request.places
+
+
+def check_overlap_and_quota(
+    session: Session, resident: User, slot: Slot, policy: Policy, now: datetime
+) -> None:
+    mine = (
+        sa.select(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(Booking.resident_id == resident.id)
+    )
+    same = session.scalar(
+        mine.where(Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_STATUSES))
+    )
+    if same is not None:
+        raise Duplicate(_("You already hold booking %(code)s for this time.", code=same.code))
+    overlapping = session.scalar(
+        mine.where(
+            Booking.status.in_(ACTIVE_STATUSES),
+            Slot.starts_at < slot.ends_at,
+            Slot.ends_at > slot.starts_at,
+        )
+    )
+    if overlapping is not None:
+        raise Overlap(
+            _(
+                "You already have booking %(code)s at an overlapping time.",
+                code=overlapping.code,
+            )
+        )
+    active = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(
+            Booking.resident_id == resident.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Slot.ends_at > now,
+        )
+    )
+    if active >= policy.max_active_bookings:
+        raise QuotaExceeded(
+            _(
+                "You already hold %(count)d upcoming bookings, the most allowed. Cancel one "
+                "you no longer need first.",
+                count=active,
+            )
+        )
+    tz = clock.zone(slot.facility.school.timezone)
+    monday = clock.week_start(clock.local_date(slot.starts_at, tz))
+    week_from = clock.local_instant(monday, datetime.min.time(), tz)
+    week_to = week_from + timedelta(days=7)
+    in_week = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .join(Facility, Slot.facility_id == Facility.id)
+        .where(
+            Booking.resident_id == resident.id,
+            Booking.status.in_(COUNTED_STATUSES),
+            Facility.kind == slot.facility.kind,
+            Slot.starts_at >= week_from,
+            Slot.starts_at < week_to,
+        )
+    )
+    if in_week >= policy.max_weekly_per_kind:
+        raise QuotaExceeded(
+            _(
+                "You already have %(count)d bookings of this kind in that week, the most allowed.",
+                count=in_week,
+            )
+        )
+
+
+def lock_resident(session: Session, resident: User) -> None:
+    """Serialise one resident's bookings, so two at once cannot both pass the
+    overlap and quota checks. (SQLite: BEGIN IMMEDIATE already serialises.)"""
+    session.execute(sa.select(User.id).where(User.id == resident.id).with_for_update())
+
+
+def book(
+    session: Session,
+    slot_id: int,
+    resident: User,
+    request: BookingRequest,
+    *,
+    policy: Policy,
+    now: datetime,
+    take: PlaceTaker = take_places,
+) -> Booking:
+    """Hold places in a slot for a resident.
+
+    Checks, each with its own message: the slot exists, has not started, is
+    not closed and is released; the resident is not suspended and is verified
+    where required; the visitor rules are accepted; the places fit; no booking
+    of theirs is for this slot or overlaps it; quotas. Then the places are
+    taken in one conditional UPDATE. Raises the errors of booking_errors.
+    """
+    slot = session.get(Slot, slot_id)
+    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
+        raise SlotNotFound()
+    facility = slot.facility
+    check_slot(slot, now)
+    check_resident(resident, policy, facility.school, now)
+    terms = current_terms(session, facility.school_id)
+    if terms is not None and request.terms_version != terms.version:
+        raise TermsNotAccepted(field="terms")
+    places = check_places(facility, slot, request)
+    lock_resident(session, resident)
+    check_overlap_and_quota(session, resident, slot, policy, now)
+    booking = _insert(session, slot, resident, request, places, terms, now, take)
+    record_new_booking(session, booking, resident, now)
+    return booking
+
+
+def _insert(
+    session: Session,
+    slot: Slot,
+    resident: User,
+    request: BookingRequest,
+    places: int,
+    terms: VisitorTerms | None,
+    now: datetime,
+    take: PlaceTaker,
+) -> Booking:
+    for _attempt in range(5):
+        savepoint = session.begin_nested()
+        if not take(session, slot, places, now):
+            savepoint.rollback()
+            raise _why_not_taken(session, slot, places, now)
+        booking = Booking(
+            code=new_code(),
+            slot_id=slot.id,
+            resident_id=resident.id,
+            places=places,
+            status=S.PENDING if slot.facility.requires_approval else S.CONFIRMED,
+            purpose=request.purpose,
+            organiser=request.organiser,
+            attendance=request.attendance,
+            plate=request.plate,
+            terms_id=terms.id if terms else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(booking)
+        try:
+            savepoint.commit()
+        except IntegrityError as error:
+            savepoint.rollback()
+            if "uq_bookings_active_resident_slot" in str(error.orig) or "resident_id" in str(
+                error.orig
+            ):
+                raise Duplicate() from error
+            continue  # the code was taken: draw another
+        session.expire(slot, ["held"])
+        return booking
+    raise RuntimeError("could not draw a free booking code in 5 attempts")
+
+
+def _why_not_taken(session: Session, slot: Slot, places: int, now: datetime) -> Exception:
+    session.expire(slot)
+    if slot.starts_at <= now:
+        return SlotPast()
+    if slot.cancelled_at is not None:
+        return SlotClosed()
+    left = slot.capacity - slot.held
+    if left <= 0 or slot.facility.is_exclusive:
+        return SlotFull()
+    return NotEnoughPlaces(_("Only %(left)d places are left for this time.", left=left))
+
+
+def record_new_booking(session: Session, booking: Booking, resident: User, now: datetime) -> None:
+    session.flush()
+    audit.record(
+        session,
+        actor=resident,
+        action=f"booking.{booking.status.value}",
+        target_type="booking",
+        target_id=booking.id,
+        school_id=booking.slot.facility.school_id,
+        now=now,
+        details={"to": booking.status.value, "code": booking.code, "places": booking.places},
+    )
+    notices.notify(
+        session,
+        resident,
+        kind=f"booking_{booking.status.value}",
+        booking_id=booking.id,
+        now=now,
+        render=lambda: booking_notice(booking),
+    )
+
+
+def describe(booking: Booking) -> dict[str, str]:
+    slot = booking.slot
+    return {
+        "code": booking.code,
+        "school": slot.facility.school.name,
+        "facility": slot.facility.name,
+        "when": local_text(slot.starts_at, slot.facility.school),
+    }
+
+
+def booking_notice(booking: Booking) -> tuple[str, str]:
+    facts = describe(booking)
+    if booking.status == S.PENDING:
+        return (
+            _("Request %(code)s received", code=booking.code),
+            _(
+                "Your request %(code)s for %(school)s, %(facility)s on %(when)s is waiting for "
+                "the school's approval. We will tell you the decision.",
+                **facts,
+            ),
+        )
+    return (
+        _("Booking %(code)s confirmed", code=booking.code),
+        _(
+            "Your booking %(code)s for %(school)s, %(facility)s on %(when)s is confirmed. "
+            "Show the code or its QR code at the gate.",
+            **facts,
+        ),
+    )
+
+
+def cancel_by_resident(
+    session: Session, booking: Booking, resident: User, *, policy: Policy, now: datetime
+) -> None:
+    """The resident cancels their own booking, before the policy's deadline.
+    Raises NotCancellable, CancelTooLate."""
+    if booking.status not in ACTIVE_STATUSES:
+        raise NotCancellable()
+    deadline = booking.slot.starts_at - timedelta(minutes=policy.cancel_deadline_minutes)
+    if now > deadline:
+        school = booking.slot.facility.school
+        raise CancelTooLate(
+            _(
+                "Bookings here can be cancelled until %(deadline)s. To cancel now, please "
+                "call the school: %(phone)s.",
+                deadline=local_text(deadline, school),
+                phone=school.contact_phone or "-",
+            )
+        )
+    transition(session, booking, S.CANCELLED, actor=resident, reason=None, now=now)
+    notices.notify(
+        session,
+        resident,
+        kind="booking_cancelled",
+        booking_id=booking.id,
+        now=now,
+        render=lambda: (
+            _("Booking %(code)s cancelled", code=booking.code),
+            _(
+                "You cancelled your booking %(code)s for %(school)s, %(facility)s on %(when)s.",
+                **describe(booking),
+            ),
+        ),
+    )
+
+
+def find_for_resident(session: Session, code: str, resident: User) -> Booking | None:
+    """A resident's booking by code; another resident's is not found (rule 5)."""
+    return session.scalar(
+        sa.select(Booking).where(Booking.code == code.upper(), Booking.resident_id == resident.id)
     )

@@ -1,0 +1,346 @@
+"""The waitlist of a full slot: first come, first served.
+
+Places that come back are offered to the first eligible resident in line and
+held for them (they count in Slot.held) until the offer expires: the policy's
+offer time, cut short by the slot's start. Accepted, the offer becomes a
+booking; declined or lapsed, the next in line gets it. Someone no longer
+eligible is skipped, never left blocking the line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Slot, User, WaitlistEntry
+from booking.models import WaitlistStatus as W
+from booking.services import audit, notices
+from booking.services.booking_errors import (
+    OfferNotOpen,
+    SlotNotFound,
+    TermsNotAccepted,
+    WaitlistRefused,
+)
+from booking.services.bookings import (
+    BookingRequest,
+    check_overlap_and_quota,
+    check_places,
+    check_resident,
+    check_slot,
+    current_terms,
+    local_text,
+    lock_resident,
+    new_code,
+    record_new_booking,
+    release_places,
+)
+from booking.services.errors import DomainError
+from booking.services.policy import Policy, policies_for
+
+LAST_MINUTE = timedelta(minutes=5)  # no offer this close to the start
+
+
+def join(
+    session: Session,
+    slot_id: int,
+    resident: User,
+    request: BookingRequest,
+    *,
+    policy: Policy,
+    now: datetime,
+) -> WaitlistEntry:
+    """Queue for a slot that has no room for the party. Raises WaitlistRefused
+    and the slot and resident checks of booking."""
+    slot = session.get(Slot, slot_id)
+    if slot is None or not slot.facility.is_active:
+        raise SlotNotFound()
+    check_slot(slot, now)
+    check_resident(resident, policy, slot.facility.school, now)
+    places = check_places(slot.facility, slot, request)
+    if slot.capacity - slot.held >= places:
+        raise WaitlistRefused(_("There is room for you: book this time directly."))
+    holds = session.scalar(
+        sa.select(Booking.code).where(
+            Booking.slot_id == slot.id,
+            Booking.resident_id == resident.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    if holds:
+        raise WaitlistRefused(_("You already hold booking %(code)s for this time.", code=holds))
+    entry = WaitlistEntry(
+        slot_id=slot.id,
+        resident_id=resident.id,
+        places=places,
+        status=W.WAITING,
+        created_at=now,
+        details=_details(request),
+    )
+    savepoint = session.begin_nested()
+    session.add(entry)
+    try:
+        savepoint.commit()
+    except IntegrityError as error:
+        savepoint.rollback()
+        raise WaitlistRefused(_("You are already on the waitlist for this time.")) from error
+    audit.record(
+        session,
+        actor=resident,
+        action="waitlist.join",
+        target_type="waitlist_entry",
+        target_id=entry.id,
+        school_id=slot.facility.school_id,
+        now=now,
+    )
+    return entry
+
+
+def _details(request: BookingRequest) -> dict[str, object]:
+    return {
+        key: value
+        for key, value in {
+            "purpose": request.purpose,
+            "organiser": request.organiser,
+            "attendance": request.attendance,
+            "plate": request.plate,
+            "terms_version": request.terms_version,
+        }.items()
+        if value is not None
+    }
+
+
+def position(session: Session, entry: WaitlistEntry) -> int:
+    """1 for the first in line."""
+    ahead = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(WaitlistEntry)
+        .where(
+            WaitlistEntry.slot_id == entry.slot_id,
+            WaitlistEntry.status == W.WAITING,
+            WaitlistEntry.id < entry.id,
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def leave(session: Session, entry: WaitlistEntry, resident: User, *, now: datetime) -> None:
+    """Leave the line, or decline an offer (its places go to the next in line)."""
+    if entry.status == W.WAITING:
+        _close(session, entry, W.LEFT, resident, now)
+    elif entry.status == W.OFFERED:
+        _close(session, entry, W.DECLINED, resident, now)
+        release_places(session, entry.slot_id, entry.places)
+        offer_free_places(session, entry.slot, now)
+    else:
+        raise OfferNotOpen(_("You are no longer on this waitlist."))
+
+
+def _close(
+    session: Session, entry: WaitlistEntry, status: W, actor: User | None, now: datetime
+) -> None:
+    entry.status = status
+    entry.closed_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action=f"waitlist.{status.value}",
+        target_type="waitlist_entry",
+        target_id=entry.id,
+        school_id=entry.slot.facility.school_id,
+        now=now,
+    )
+
+
+def accept(
+    session: Session, entry: WaitlistEntry, resident: User, *, policy: Policy, now: datetime
+) -> Booking:
+    """Turn an open offer into a booking; its places are already held."""
+    if entry.status != W.OFFERED or entry.offer_expires_at is None or entry.offer_expires_at <= now:
+        raise OfferNotOpen()
+    slot = entry.slot
+    lock_resident(session, resident)
+    check_overlap_and_quota(session, resident, slot, policy, now)
+    terms = current_terms(session, slot.facility.school_id)
+    details = entry.details or {}
+    if terms is not None and details.get("terms_version") != terms.version:
+        raise TermsNotAccepted()
+    booking = Booking(
+        code=new_code(),
+        slot_id=slot.id,
+        resident_id=resident.id,
+        places=entry.places,
+        status=BookingStatus.PENDING
+        if slot.facility.requires_approval
+        else BookingStatus.CONFIRMED,
+        purpose=details.get("purpose"),
+        organiser=details.get("organiser"),
+        attendance=details.get("attendance"),
+        plate=details.get("plate"),
+        terms_id=terms.id if terms else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    session.flush()
+    entry.booking_id = booking.id
+    _close(session, entry, W.ACCEPTED, resident, now)
+    record_new_booking(session, booking, resident, now)
+    return booking
+
+
+def offer_free_places(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:
+    """Offer the slot's free places to the first eligible residents in line."""
+    session.refresh(slot, ["held", "capacity", "cancelled_at", "starts_at"])
+    if slot.cancelled_at is not None or slot.starts_at - LAST_MINUTE <= now:
+        return []
+    policy = policies_for(session, [slot.facility_id])[slot.facility_id]
+    offered = []
+    waiting = session.scalars(
+        sa.select(WaitlistEntry)
+        .where(WaitlistEntry.slot_id == slot.id, WaitlistEntry.status == W.WAITING)
+        .order_by(WaitlistEntry.id)
+    ).all()
+    for entry in waiting:
+        free = slot.capacity - slot.held
+        if free <= 0:
+            break
+        if entry.places > free:
+            continue  # a party that does not fit waits; the next may fit
+        reason = _ineligible(session, entry, policy, now)
+        if reason is not None:
+            _skip(session, entry, reason, now)
+            continue
+        if not _hold(session, slot, entry.places):
+            break
+        _offer(session, entry, policy, now)
+        offered.append(entry)
+    return offered
+
+
+def _ineligible(
+    session: Session, entry: WaitlistEntry, policy: Policy, now: datetime
+) -> str | None:
+    try:
+        check_resident(entry.resident, policy, entry.slot.facility.school, now)
+        check_overlap_and_quota(session, entry.resident, entry.slot, policy, now)
+    except DomainError as error:
+        return str(error.message)
+    return None
+
+
+def _hold(session: Session, slot: Slot, places: int) -> bool:
+    result = session.execute(
+        sa.update(Slot)
+        .where(Slot.id == slot.id, Slot.held + places <= Slot.capacity)
+        .values(held=Slot.held + places)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(slot, ["held"])
+    return result.rowcount == 1
+
+
+def _offer(session: Session, entry: WaitlistEntry, policy: Policy, now: datetime) -> None:
+    entry.status = W.OFFERED
+    entry.offered_at = now
+    entry.offer_expires_at = min(
+        now + timedelta(minutes=policy.waitlist_offer_minutes), entry.slot.starts_at - LAST_MINUTE
+    )
+    audit.record(
+        session,
+        actor=None,
+        action="waitlist.offer",
+        target_type="waitlist_entry",
+        target_id=entry.id,
+        school_id=entry.slot.facility.school_id,
+        now=now,
+    )
+    school = entry.slot.facility.school
+    notices.notify(
+        session,
+        entry.resident,
+        kind="waitlist_offer",
+        now=now,
+        render=lambda: (
+            _("A place came free for you"),
+            _(
+                "Places came free at %(school)s, %(facility)s on %(when)s. They are held for "
+                "you until %(until)s: accept them in My bookings before then.",
+                school=school.name,
+                facility=entry.slot.facility.name,
+                when=local_text(entry.slot.starts_at, school),
+                until=local_text(entry.offer_expires_at, school),  # type: ignore[arg-type]
+            ),
+        ),
+    )
+
+
+def _skip(session: Session, entry: WaitlistEntry, reason: str, now: datetime) -> None:
+    _close(session, entry, W.SKIPPED, None, now)
+    school = entry.slot.facility.school
+    notices.notify(
+        session,
+        entry.resident,
+        kind="waitlist_skipped",
+        now=now,
+        render=lambda: (
+            _("Waitlist: your turn was skipped"),
+            _(
+                "Places came free at %(school)s, %(facility)s on %(when)s, but you could not "
+                "take them: %(reason)s",
+                school=school.name,
+                facility=entry.slot.facility.name,
+                when=local_text(entry.slot.starts_at, school),
+                reason=reason,
+            ),
+        ),
+    )
+
+
+def lapse_offers(session: Session, now: datetime) -> int:
+    """Close the offers that expired, giving their places to the next in line."""
+    expired = session.scalars(
+        sa.select(WaitlistEntry)
+        .where(WaitlistEntry.status == W.OFFERED, WaitlistEntry.offer_expires_at <= now)
+        .order_by(WaitlistEntry.id)
+    ).all()
+    for entry in expired:
+        _close(session, entry, W.LAPSED, None, now)
+        release_places(session, entry.slot_id, entry.places)
+        school = entry.slot.facility.school
+        notices.notify(
+            session,
+            entry.resident,
+            kind="waitlist_lapsed",
+            now=now,
+            render=lambda entry=entry, school=school: (
+                _("Your waitlist offer lapsed"),
+                _(
+                    "The places held for you at %(school)s, %(facility)s on %(when)s were not "
+                    "accepted in time and went to the next in line.",
+                    school=school.name,
+                    facility=entry.slot.facility.name,
+                    when=local_text(entry.slot.starts_at, school),
+                ),
+            ),
+        )
+        offer_free_places(session, entry.slot, now)
+    return len(expired)
+
+
+def my_entries(session: Session, resident: User, now: datetime) -> list[WaitlistEntry]:
+    return list(
+        session.scalars(
+            sa.select(WaitlistEntry)
+            .join(Slot, WaitlistEntry.slot_id == Slot.id)
+            .where(
+                WaitlistEntry.resident_id == resident.id,
+                WaitlistEntry.status.in_((W.WAITING, W.OFFERED)),
+                Slot.starts_at > now,
+            )
+            .order_by(Slot.starts_at)
+        )
+    )
