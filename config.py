@@ -43,6 +43,11 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "campus-share@localhost")
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Limits per client address; several processes share them only through Redis.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 100 per hour")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute; 30 per hour")
+    RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "30 per minute")
     PRODUCTION = False
 
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from booking.extensions import babel, csrf, db, login_manager, migrate
+from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, Config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +97,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    app.extensions["place_taker"] = choose_place_taker(app)
+
+
+def choose_place_taker(app: Flask) -> object:
+    """The safe conditional UPDATE, except in the control race test, which
+    proves that read-then-write overbooks (TESTING only)."""
+    from booking.services.bookings import take_places, take_places_unsafely
+
+    delay = app.config.get("UNSAFE_CAPACITY_CHECK_DELAY")
+    if delay and app.config.get("TESTING"):
+        return take_places_unsafely(float(delay))
+    return take_places
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, make_response, render_template, request
+from flask.wrappers import Response
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from booking.extensions import db
+from booking.services.errors import DomainError
+
+RETRY_AFTER_SECONDS = 2
+
+
+def is_database_busy(error: OperationalError) -> bool:
+    """SQLite could not get its write lock within the busy timeout."""
+    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError) -> Response | tuple[str, int]:
+        if not is_database_busy(error):
+            raise error
+        db.session.rollback()
+        message = _("The site is very busy right now. Nothing was saved: please try again.")
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": {"code": "busy", "message": message}})
+            response.status_code = 503
+        else:
+            response = make_response(
+                render_template("errors/error.html", status=503, message=message), 503
+            )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> tuple[str, int]:
+        """A rule refused what a page asked; views that re-render their form catch it first."""
+        db.session.rollback()
+        return render_template(
+            "errors/error.html", status=error.status, message=str(error.message)
+        ), error.status
+
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
         message = _(

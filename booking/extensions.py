@@ -1,7 +1,9 @@
 """Flask extensions, created unbound and initialised by `create_app`."""
 
 import sqlalchemy as sa
+from flask import request
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,11 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+# Storage and on/off come from RATELIMIT_STORAGE_URI and RATELIMIT_ENABLED.
+limiter = Limiter(key_func=client_address)
