@@ -115,9 +115,11 @@ def choose_place_taker(app: Flask) -> object:
 def register_blueprints(app: Flask) -> None:
     from booking.auth.views import blueprint as auth
     from booking.public.views import blueprint as public
+    from booking.residents.views import blueprint as residents
 
     app.register_blueprint(public)
     app.register_blueprint(auth, url_prefix="/auth")
+    app.register_blueprint(residents)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -35,10 +35,19 @@ def local_date(instant: datetime | None, timezone: str, style: str = "medium") -
     return format_date(instant.astimezone(zone(timezone)).date(), style, locale=_locale())
 
 
+def local_date_iso(instant: datetime | None, timezone: str) -> str:
+    if instant is None:
+        return ""
+    return instant.astimezone(zone(timezone)).date().isoformat()
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
+    app.add_template_filter(local_date_iso)
+
+    from booking.residents.views import unread_notices
 
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -48,4 +57,5 @@ def register(app: Flask) -> None:
             "language_names": i18n.LANGUAGE_NAMES,
             "html_lang": "zh-Hans" if _locale() == "zh_Hans" else _locale(),
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "unread_count": unread_notices(),
         }

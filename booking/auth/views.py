@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -63,6 +64,7 @@ def register() -> str | Response:
             db.session.rollback()
             getattr(form, error.field or "phone").errors.append(str(error.message))
             return render_template("auth/register.html", form=form), error.status
+        user.locale = str(get_locale())  # notices are written in it
         db.session.commit()
         login_user(user)
         flash(_("Welcome, %(name)s. Your account is ready.", name=user.real_name), "success")
@@ -77,6 +79,7 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = accounts.authenticate(db.session, form.phone.data, form.password.data, now=utcnow())
         if user is not None:
+            user.locale = str(get_locale())
             db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")

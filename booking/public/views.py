@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -15,6 +15,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -22,14 +24,15 @@ from booking.auth.views import safe_next
 from booking.extensions import db
 from booking.i18n import LOCALE_COOKIE
 from booking.models import Facility, FacilityKind, School
-from booking.services.availability import facility_days
-from booking.services.clock import local_date, utcnow, zone
+from booking.residents.views import my_slot_marks
+from booking.services.availability import facility_days, find_slots
+from booking.services.clock import local_date, utcnow, week_start, zone
 from booking.services.opening import summarise_rules
 
 blueprint = Blueprint("public", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
-UPCOMING_DAYS = 9  # a week ahead, and the day after it that opens tomorrow morning
+MAX_DAYS_AWAY = 366
 
 
 def kinds_open(school: School) -> list[FacilityKind]:
@@ -66,13 +69,20 @@ def school(code: str) -> str:
 
 
 @blueprint.route("/facilities/<int:facility_id>")
-def facility(facility_id: int) -> str:
+def facility(facility_id: int) -> str | tuple[str, int]:
+    """The facility and a week of its slots (?week=any date of the week)."""
     found = db.get_or_404(Facility, facility_id)
     if not (found.is_active and found.school.is_active):
         abort(404)
+    tz = zone(found.school.timezone)
     now = utcnow()
-    today = local_date(now, zone(found.school.timezone))
-    days = facility_days(db.session, found, today, today + timedelta(days=UPCOMING_DAYS - 1), now)
+    today = local_date(now, tz)
+    chosen = parse_day(request.args.get("week"), today)
+    if chosen is None:
+        return bad_request(_("Choose a date written as YYYY-MM-DD within a year from today."))
+    monday = week_start(chosen)
+    days = facility_days(db.session, found, monday, monday + timedelta(days=6), now)
+    booked, waiting = my_slot_marks([view.slot.id for day in days for view in day.slots])
     return render_template(
         "public/facility.html",
         facility=found,
@@ -80,7 +90,71 @@ def facility(facility_id: int) -> str:
         hours=summarise_rules(found.rules, today),
         today=today,
         days=days,
+        booked=booked,
+        waiting=waiting,
+        previous_week=(monday - timedelta(days=7)) if monday > week_start(today) else None,
+        next_week=monday + timedelta(days=7),
     )
+
+
+def parse_day(raw: str | None, today: date) -> date | None:
+    """A YYYY-MM-DD within a year of today; `today` when absent, None when wrong."""
+    if not raw:
+        return today
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if abs((day - today).days) <= MAX_DAYS_AWAY else None
+
+
+def bad_request(message: str) -> tuple[str, int]:
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
+@blueprint.route("/find")
+def find() -> str | tuple[str, int]:
+    """Facilities with slots on a day (and at a time), by kind."""
+    tz = zone(current_app.config["BOOKING_TIMEZONE"])
+    now = utcnow()
+    today = local_date(now, tz)
+    kind_value = request.args.get("kind") or ""
+    if kind_value and kind_value not in {kind.value for kind in FacilityKind}:
+        return bad_request(_("Unknown kind of facility."))
+    day = parse_day(request.args.get("date"), today)
+    if day is None:
+        return bad_request(_("Choose a date written as YYYY-MM-DD within a year from today."))
+    at = parse_time(request.args.get("time"))
+    if at is False:
+        return bad_request(_("Choose a time written as HH:MM."))
+    results = find_slots(
+        db.session,
+        day=day,
+        at=at or None,
+        kind=FacilityKind(kind_value) if kind_value else None,
+        tz=tz,
+        now=now,
+    )
+    booked, waiting = my_slot_marks([view.slot.id for _, views in results for view in views])
+    return render_template(
+        "public/find.html",
+        results=results,
+        kinds=list(FacilityKind),
+        chosen_kind=kind_value,
+        day=day,
+        at=request.args.get("time") or "",
+        booked=booked,
+        waiting=waiting,
+    )
+
+
+def parse_time(raw: str | None) -> time | None | bool:
+    if not raw:
+        return None
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        return False
 
 
 @blueprint.route("/favicon.ico")
@@ -94,4 +168,7 @@ def switch_language(locale: str) -> Response:
     response = make_response(redirect(back))
     if locale in current_app.config["LANGUAGES"]:
         response.set_cookie(LOCALE_COOKIE, locale, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+        if current_user.is_authenticated:
+            current_user.locale = locale  # notices follow the switch too
+            db.session.commit()
     return response

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from booking.models import Facility, Slot
+from booking.models import Facility, FacilityKind, School, Slot
 from booking.services import clock
 
 
@@ -72,5 +72,39 @@ def facility_days(
     return [DayView(day, views) for day, views in by_day.items()]
 
 
-def local_tz(facility: Facility) -> ZoneInfo:
-    return clock.zone(facility.school.timezone)
+def find_slots(
+    session: Session,
+    *,
+    day: date,
+    at: time | None,
+    kind: FacilityKind | None,
+    tz: ZoneInfo,
+    now: datetime,
+    limit: int = 400,
+) -> list[tuple[Facility, list[SlotView]]]:
+    """Slots of active facilities on local `day` (covering `at` when given), by facility."""
+    day_start = clock.local_instant(day, time(0), tz)
+    query = (
+        sa.select(Slot)
+        .join(Facility, Slot.facility_id == Facility.id)
+        .join(School, Facility.school_id == School.id)
+        .where(
+            Facility.is_active,
+            School.is_active,
+            Slot.starts_at >= day_start,
+            Slot.starts_at < day_start + timedelta(days=1),
+        )
+        .options(contains_eager(Slot.facility).contains_eager(Facility.school))
+        .order_by(School.code, Facility.id, Slot.starts_at)
+        .limit(limit)
+    )
+    if kind is not None:
+        query = query.where(Facility.kind == kind)
+    if at is not None:
+        moment = clock.local_instant(day, at, tz)
+        query = query.where(Slot.starts_at <= moment, Slot.ends_at > moment)
+    grouped: dict[int, tuple[Facility, list[SlotView]]] = {}
+    for slot in session.scalars(query):
+        entry = grouped.setdefault(slot.facility_id, (slot.facility, []))
+        entry[1].append(SlotView(slot, slot_state(slot, now)))
+    return list(grouped.values())

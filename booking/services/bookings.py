@@ -459,6 +459,10 @@ def booking_notice(booking: Booking) -> tuple[str, str]:
     )
 
 
+def cancel_deadline(booking: Booking, policy: Policy) -> datetime:
+    return booking.slot.starts_at - timedelta(minutes=policy.cancel_deadline_minutes)
+
+
 def cancel_by_resident(
     session: Session, booking: Booking, resident: User, *, policy: Policy, now: datetime
 ) -> None:
@@ -466,7 +470,7 @@ def cancel_by_resident(
     Raises NotCancellable, CancelTooLate."""
     if booking.status not in ACTIVE_STATUSES:
         raise NotCancellable()
-    deadline = booking.slot.starts_at - timedelta(minutes=policy.cancel_deadline_minutes)
+    deadline = cancel_deadline(booking, policy)
     if now > deadline:
         school = booking.slot.facility.school
         raise CancelTooLate(

@@ -234,7 +234,12 @@ def test_suspended_residents_are_told_until_when(db_session, make_slot, make_use
     with pytest.raises(errors.Suspended, match="suspended until"):
         book(db_session, make_slot().id, resident, ONE, policy=POLICY, now=NOW)
     assert book(
-        db_session, make_slot(start=NOW + timedelta(days=5)).id, resident, ONE, policy=POLICY, now=NOW + timedelta(days=3)
+        db_session,
+        make_slot(start=NOW + timedelta(days=5)).id,
+        resident,
+        ONE,
+        policy=POLICY,
+        now=NOW + timedelta(days=3),
     )
 
 

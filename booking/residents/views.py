@@ -1,0 +1,356 @@
+"""The resident's journey: book, see the code, cancel, wait, read notices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from booking.extensions import db, limiter
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    Facility,
+    Notice,
+    Slot,
+    WaitlistEntry,
+)
+from booking.residents.calendar_file import booking_ics
+from booking.residents.forms import BookingForm
+from booking.services import bookings, waitlist
+from booking.services.availability import slot_state
+from booking.services.clock import utcnow
+from booking.services.errors import DomainError
+from booking.services.policy import Policy, policies_for
+
+blueprint = Blueprint("residents", __name__)
+
+
+def resident_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Logged-in residents only: staff and administrators book nothing."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_resident:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def policy_of(facility_id: int) -> Policy:
+    return policies_for(db.session, [facility_id])[facility_id]
+
+
+def bookable_slot_or_404(slot_id: int) -> Slot:
+    slot = db.session.scalar(
+        sa.select(Slot)
+        .where(Slot.id == slot_id)
+        .options(joinedload(Slot.facility).joinedload(Facility.school))
+    )
+    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
+        abort(404)
+    return slot
+
+
+def own_booking_or_404(code: str) -> Booking:
+    booking = bookings.find_for_resident(db.session, code, current_user)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def own_entry_or_404(entry_id: int) -> WaitlistEntry:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.resident_id != current_user.id:
+        abort(404)
+    return entry
+
+
+def booking_request(form: BookingForm) -> bookings.BookingRequest:
+    return bookings.BookingRequest(
+        places=form.value("places") or 1,
+        purpose=form.value("purpose"),
+        organiser=form.value("organiser"),
+        attendance=form.value("attendance"),
+        plate=form.value("plate"),
+        terms_version=form.terms_version,  # type: ignore[attr-defined]
+    )
+
+
+def show_refusal(form: BookingForm, error: DomainError) -> None:
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+@blueprint.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@resident_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_BOOKING"], methods=["POST"])
+def book_slot(slot_id: int) -> str | Response | tuple[str, int]:
+    slot = bookable_slot_or_404(slot_id)
+    facility = slot.facility
+    terms = bookings.current_terms(db.session, facility.school_id)
+    form = BookingForm.for_facility(facility, slot, terms)
+    form.terms_version = terms.version if terms else None  # type: ignore[attr-defined]
+    now = utcnow()
+    join_waitlist = request.form.get("action") == "waitlist"
+    if form.validate_on_submit():
+        try:
+            if join_waitlist:
+                entry = waitlist.join(
+                    db.session,
+                    slot.id,
+                    current_user,
+                    booking_request(form),
+                    policy=policy_of(facility.id),
+                    now=now,
+                )
+            else:
+                booking = bookings.book(
+                    db.session,
+                    slot.id,
+                    current_user,
+                    booking_request(form),
+                    policy=policy_of(facility.id),
+                    now=now,
+                    take=current_app.extensions["place_taker"],
+                )
+        except DomainError as error:
+            db.session.rollback()
+            show_refusal(form, error)
+            return render_book(slot, form, terms), error.status
+        db.session.commit()
+        if join_waitlist:
+            flash(
+                _(
+                    "You are number %(position)d on the waitlist.",
+                    position=waitlist.position(db.session, entry),
+                ),
+                "success",
+            )
+            return redirect(url_for("residents.my_bookings"))
+        flash(
+            _("Request sent: the school will decide.")
+            if booking.status == "pending"
+            else _("Booked. Show this code at the gate."),
+            "success",
+        )
+        return redirect(url_for("residents.booking_detail", code=booking.code))
+    status = 400 if form.is_submitted() else 200
+    return render_book(slot, form, terms), status
+
+
+def render_book(slot: Slot, form: BookingForm, terms: Any) -> str:
+    now = utcnow()
+    return render_template(
+        "residents/book.html",
+        slot=slot,
+        facility=slot.facility,
+        school=slot.facility.school,
+        form=form,
+        terms=terms,
+        state=slot_state(slot, now),
+        places_left=max(slot.capacity - slot.held, 0),
+    )
+
+
+def checkin_url(booking: Booking) -> str:
+    """What the QR code holds: the staff check-in page for this code."""
+    return url_for("public.home", _external=True) + f"staff/checkin/{booking.code}"
+
+
+def qr_svg(data: str) -> Markup:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    return Markup(image.to_string(encoding="unicode"))  # noqa: S704 (generated by qrcode)
+
+
+@blueprint.route("/bookings/<code>")
+@resident_required
+def booking_detail(code: str) -> str:
+    booking = own_booking_or_404(code)
+    policy = policy_of(booking.slot.facility_id)
+    now = utcnow()
+    return render_template(
+        "residents/booking.html",
+        booking=booking,
+        slot=booking.slot,
+        facility=booking.slot.facility,
+        school=booking.slot.facility.school,
+        qr=qr_svg(checkin_url(booking)),
+        can_cancel=booking.is_active and now <= bookings.cancel_deadline(booking, policy),
+        deadline=bookings.cancel_deadline(booking, policy),
+    )
+
+
+@blueprint.route("/bookings/<code>/calendar.ics")
+@resident_required
+def booking_calendar(code: str) -> Response:
+    booking = own_booking_or_404(code)
+    response = current_app.response_class(booking_ics(booking), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="booking-{booking.code}.ics"'
+    return response
+
+
+@blueprint.route("/bookings/<code>/cancel", methods=["POST"])
+@resident_required
+def cancel_booking(code: str) -> Response | tuple[str, int]:
+    booking = own_booking_or_404(code)
+    try:
+        bookings.cancel_by_resident(
+            db.session,
+            booking,
+            current_user,
+            policy=policy_of(booking.slot.facility_id),
+            now=utcnow(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("residents.booking_detail", code=code))
+    db.session.commit()
+    flash(_("Booking %(code)s is cancelled; its places went back.", code=code), "success")
+    return redirect(url_for("residents.my_bookings"))
+
+
+@blueprint.route("/me/bookings")
+@resident_required
+def my_bookings() -> str:
+    now = utcnow()
+    mine = db.session.scalars(
+        sa.select(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(Booking.resident_id == current_user.id)
+        .options(joinedload(Booking.slot).joinedload(Slot.facility).joinedload(Facility.school))
+        .order_by(Slot.starts_at)
+    ).all()
+    upcoming = [b for b in mine if b.slot.ends_at > now]
+    past = sorted(
+        (b for b in mine if b.slot.ends_at <= now), key=lambda b: b.slot.starts_at, reverse=True
+    )
+    entries = waitlist.my_entries(db.session, current_user, now)
+    positions = {entry.id: waitlist.position(db.session, entry) for entry in entries}
+    return render_template(
+        "residents/my_bookings.html",
+        upcoming=upcoming,
+        past=past[:50],
+        entries=entries,
+        positions=positions,
+        now=now,
+    )
+
+
+@blueprint.route("/waitlist/<int:entry_id>/accept", methods=["POST"])
+@resident_required
+def accept_offer(entry_id: int) -> Response:
+    entry = own_entry_or_404(entry_id)
+    try:
+        booking = waitlist.accept(
+            db.session, entry, current_user, policy=policy_of(entry.slot.facility_id), now=utcnow()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("residents.my_bookings"))
+    db.session.commit()
+    flash(_("The places are yours."), "success")
+    return redirect(url_for("residents.booking_detail", code=booking.code))
+
+
+@blueprint.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
+@resident_required
+def leave_waitlist(entry_id: int) -> Response:
+    entry = own_entry_or_404(entry_id)
+    try:
+        waitlist.leave(db.session, entry, current_user, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("residents.my_bookings"))
+    db.session.commit()
+    flash(_("You left the waitlist."), "success")
+    return redirect(url_for("residents.my_bookings"))
+
+
+@blueprint.route("/notices")
+@login_required
+def notices() -> str:
+    rows = db.session.scalars(
+        sa.select(Notice)
+        .where(Notice.user_id == current_user.id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(100)
+    ).all()
+    return render_template("residents/notices.html", notices=rows)
+
+
+@blueprint.route("/notices/read", methods=["POST"])
+@login_required
+def mark_notices_read() -> Response:
+    db.session.execute(
+        sa.update(Notice)
+        .where(Notice.user_id == current_user.id, Notice.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return redirect(url_for("residents.notices"))
+
+
+def unread_notices() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notice)
+            .where(Notice.user_id == current_user.id, Notice.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def my_slot_marks(slot_ids: list[int]) -> tuple[dict[int, str], set[int]]:
+    """For the week view: my active bookings' codes by slot, and the slots I wait for."""
+    if not current_user.is_authenticated or not slot_ids:
+        return {}, set()
+    booked = dict(
+        db.session.execute(
+            sa.select(Booking.slot_id, Booking.code).where(
+                Booking.resident_id == current_user.id,
+                Booking.slot_id.in_(slot_ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+            )
+        ).all()
+    )
+    waiting = set(
+        db.session.scalars(
+            sa.select(WaitlistEntry.slot_id).where(
+                WaitlistEntry.resident_id == current_user.id,
+                WaitlistEntry.slot_id.in_(slot_ids),
+                WaitlistEntry.status.in_(("waiting", "offered")),
+            )
+        )
+    )
+    return booked, waiting

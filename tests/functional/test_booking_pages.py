@@ -1,0 +1,295 @@
+"""The resident's journey through the pages (the real clock: slots are made relative to now)."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from booking.extensions import db
+from booking.models import Booking, BookingStatus, FacilityKind, Notice, Role, Slot, VisitorTerms
+from booking.services.clock import utcnow
+from tests.conftest import PASSWORD
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def make_live_slot(app):
+    def make(facility, *, days=2, hours=2, opens_in=None, capacity=None, later_by=timedelta(0)):
+        now = utcnow().replace(second=0, microsecond=0)
+        start = now + timedelta(days=days) + later_by
+        with app.app_context():
+            slot = Slot(
+                facility_id=facility.id,
+                starts_at=start,
+                ends_at=start + timedelta(hours=hours),
+                opens_at=now + opens_in if opens_in else now - timedelta(days=1),
+                capacity=capacity or facility.capacity,
+            )
+            db.session.add(slot)
+            db.session.commit()
+            return slot.id
+
+    return make
+
+
+@pytest.fixture
+def reading(make_school, make_facility):
+    school = make_school(code="NC-R", contact_phone="0769-12345678")
+    return make_facility(school, kind=FacilityKind.READING_ROOM, name="阅览室", capacity=3)
+
+
+@pytest.fixture
+def resident(make_user, client):
+    user = make_user(phone="13700000001", real_name="李明")
+    client.post("/auth/login", data={"phone": "13700000001", "password": PASSWORD}, headers=EN)
+    return user
+
+
+def booking_of(app, code):
+    with app.app_context():
+        booking = db.session.scalar(sa.select(Booking).where(Booking.code == code))
+        db.session.expunge_all()
+        return booking
+
+
+def test_book_a_reading_room_see_the_code_and_qr_and_cancel(
+    app, client, reading, resident, make_live_slot
+):
+    slot_id = make_live_slot(reading)
+    form = client.get(f"/slots/{slot_id}/book", headers=EN)
+    assert form.status_code == 200
+    assert "Number of people" in form.text
+    response = client.post(
+        f"/slots/{slot_id}/book", data={"places": 2, "action": "book"}, headers=EN
+    )
+    assert response.status_code == 302
+    code = response.headers["Location"].rsplit("/", 1)[-1]
+    detail = client.get(f"/bookings/{code}", headers=EN)
+    assert "Confirmed" in detail.text
+    assert code in detail.text
+    assert "<svg" in detail.text  # the QR code
+    ics = client.get(f"/bookings/{code}/calendar.ics")
+    assert ics.mimetype == "text/calendar"
+    assert b"TZID=Asia/Shanghai" in ics.data
+    assert code.encode() in ics.data
+    mine = client.get("/me/bookings", headers=EN)
+    assert code in mine.text
+    cancelled = client.post(f"/bookings/{code}/cancel", headers=EN, follow_redirects=True)
+    assert f"Booking {code} is cancelled" in cancelled.text
+    assert booking_of(app, code).status == BookingStatus.CANCELLED
+    with app.app_context():
+        assert db.session.get(Slot, slot_id).held == 0
+
+
+def test_the_week_view_marks_my_booking_and_links_free_slots(
+    app, client, reading, resident, make_live_slot
+):
+    free = make_live_slot(reading, days=1)
+    make_live_slot(
+        reading, days=1, hours=1, opens_in=timedelta(days=1), later_by=timedelta(hours=2)
+    )
+    page = client.get(f"/facilities/{reading.id}", headers=EN)
+    assert f"/slots/{free}/book" in page.text
+    assert "Opens at" in page.text
+    code = (
+        client.post(f"/slots/{free}/book", data={"places": 1})
+        .headers["Location"]
+        .rsplit("/", 1)[-1]
+    )
+    page = client.get(f"/facilities/{reading.id}", headers=EN)
+    assert f"Booked by me · {code}" in page.text
+
+
+@pytest.mark.parametrize("week", ["2026-13-01", "yesterday", "1999-01-01"])
+def test_a_bad_week_is_a_clear_400(client, reading, week):
+    page = client.get(f"/facilities/{reading.id}", query_string={"week": week}, headers=EN)
+    assert page.status_code == 400
+    assert "YYYY-MM-DD" in page.text
+
+
+def test_next_week_link(client, reading):
+    page = client.get(f"/facilities/{reading.id}", headers=EN)
+    assert "Next week" in page.text
+    assert "Previous week" not in page.text
+
+
+def test_refusals_are_shown_with_the_form_and_change_nothing(
+    app, client, reading, resident, make_live_slot
+):
+    slot_id = make_live_slot(reading)
+    for places, message in [
+        (0, "Between 1 and 3 people."),
+        (4, "Between 1 and 3 people."),
+        ("", "Say how many people come."),
+    ]:
+        page = client.post(f"/slots/{slot_id}/book", data={"places": places}, headers=EN)
+        assert page.status_code == 400
+        assert message in page.text
+    client.post(f"/slots/{slot_id}/book", data={"places": 1})
+    again = client.post(f"/slots/{slot_id}/book", data={"places": 1}, headers=EN)  # a double submit
+    assert again.status_code == 409
+    assert "You already hold booking" in again.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
+        assert db.session.get(Slot, slot_id).held == 1
+
+
+def test_not_released_slot_says_when(client, reading, resident, make_live_slot):
+    slot_id = make_live_slot(reading, opens_in=timedelta(hours=5))
+    page = client.post(f"/slots/{slot_id}/book", data={"places": 1}, headers=EN)
+    assert page.status_code == 409
+    assert "opens at" in page.text
+
+
+def test_a_full_slot_offers_the_waitlist(app, client, reading, resident, make_live_slot, make_user):
+    slot_id = make_live_slot(reading, capacity=1)
+    other = make_user(phone="13700000002")
+    with app.app_context():
+        db.session.add(
+            Booking(
+                code="AAAAAA",
+                slot_id=slot_id,
+                resident_id=other.id,
+                places=1,
+                status=BookingStatus.CONFIRMED,
+            )
+        )
+        db.session.execute(sa.update(Slot).where(Slot.id == slot_id).values(held=1))
+        db.session.commit()
+    page = client.get(f"/slots/{slot_id}/book", headers=EN)
+    assert "Join the waitlist" in page.text
+    joined = client.post(
+        f"/slots/{slot_id}/book",
+        data={"places": 1, "action": "waitlist"},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "You are number 1 on the waitlist." in joined.text
+    assert "Number 1 in line" in joined.text
+    assert (
+        "Full · you are on the waitlist" in client.get(f"/facilities/{reading.id}", headers=EN).text
+    )
+
+
+def test_hall_and_parking_forms_ask_what_their_kind_needs(
+    app, client, make_facility, resident, make_live_slot
+):
+    hall = make_facility(
+        kind=FacilityKind.LECTURE_HALL, capacity=200, is_exclusive=True, requires_approval=True
+    )
+    slot_id = make_live_slot(hall)
+    page = client.post(
+        f"/slots/{slot_id}/book", data={"purpose": "", "attendance": 500}, headers=EN
+    )
+    assert page.status_code == 400
+    assert "Say what the hall is for." in page.text
+    assert "Between 1 and 200 people" in page.text
+    sent = client.post(
+        f"/slots/{slot_id}/book",
+        data={"purpose": "<script>alert(1)</script>", "organiser": "街道", "attendance": 80},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "Awaiting approval" in sent.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sent.text
+    assert "<script>alert(1)</script>" not in sent.text
+
+    parking = make_facility(kind=FacilityKind.PARKING, capacity=10)
+    parking_slot = make_live_slot(parking, days=3)
+    bad = client.post(f"/slots/{parking_slot}/book", data={"plate": "粤O12345"}, headers=EN)
+    assert bad.status_code == 400
+    assert "Enter a mainland licence plate" in bad.text
+    ok = client.post(f"/slots/{parking_slot}/book", data={"plate": "粤s d12345"}, headers=EN)
+    assert ok.status_code == 302
+    assert booking_of(app, ok.headers["Location"].rsplit("/", 1)[-1]).plate == "粤SD12345"
+
+
+def test_visitor_rules_must_be_accepted_and_are_recorded(
+    app, client, reading, resident, make_live_slot
+):
+    with app.app_context():
+        db.session.add(VisitorTerms(school_id=reading.school_id, version=3, body="请携带身份证。"))
+        db.session.commit()
+    slot_id = make_live_slot(reading)
+    page = client.get(f"/slots/{slot_id}/book", headers=EN)
+    assert "请携带身份证。" in page.text
+    refused = client.post(f"/slots/{slot_id}/book", data={"places": 1}, headers=EN)
+    assert refused.status_code == 400
+    assert "accept the school's visitor rules" in refused.text
+    done = client.post(f"/slots/{slot_id}/book", data={"places": 1, "accept_terms": "y"})
+    assert booking_of(app, done.headers["Location"].rsplit("/", 1)[-1]).terms_id is not None
+
+
+def test_only_residents_book_and_only_their_own_bookings(
+    app, client, reading, make_live_slot, make_user, make_school
+):
+    slot_id = make_live_slot(reading)
+    assert client.get(f"/slots/{slot_id}/book").status_code == 302  # to the login page
+    owner = make_user(phone="13700000009")
+    with app.app_context():
+        db.session.add(
+            Booking(
+                code="XYZXYZ",
+                slot_id=slot_id,
+                resident_id=owner.id,
+                places=1,
+                status=BookingStatus.CONFIRMED,
+            )
+        )
+        db.session.commit()
+    make_user(phone="13700000008")
+    client.post("/auth/login", data={"phone": "13700000008", "password": PASSWORD})
+    assert client.get("/bookings/XYZXYZ").status_code == 404
+    assert client.post("/bookings/XYZXYZ/cancel").status_code == 404
+    assert client.get("/bookings/XYZXYZ/calendar.ics").status_code == 404
+    assert booking_of(app, "XYZXYZ").status == BookingStatus.CONFIRMED
+    client.post("/auth/logout")
+    make_user(Role.STAFF, school=make_school(), phone="13900000099")
+    client.post("/auth/login", data={"phone": "13900000099", "password": PASSWORD})
+    assert client.get(f"/slots/{slot_id}/book").status_code == 403
+
+
+def test_unknown_slot_is_404(client, resident):
+    assert client.get("/slots/999999/book").status_code == 404
+
+
+def test_notices_page_and_unread_count(app, client, reading, resident, make_live_slot):
+    slot_id = make_live_slot(reading)
+    client.post(f"/slots/{slot_id}/book", data={"places": 1})
+    page = client.get("/notices", headers=EN)
+    assert 'class="badge"' in page.text
+    assert "confirmed" in page.text
+    client.post("/notices/read")
+    assert 'class="badge"' not in client.get("/notices", headers=EN).text
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Notice).where(Notice.read_at.is_(None))
+            )
+            == 0
+        )
+
+
+def test_find_by_kind_date_and_time(client, reading, make_live_slot, make_facility):
+    slot_id = make_live_slot(reading, days=1)
+    make_live_slot(make_facility(kind=FacilityKind.PARKING, name="停车场"), days=1)
+    with client.application.app_context():
+        slot = db.session.get(Slot, slot_id)
+        from booking.services.clock import zone
+
+        local = slot.starts_at.astimezone(zone("Asia/Shanghai"))
+    found = client.get(
+        "/find",
+        query_string={
+            "kind": "reading_room",
+            "date": local.date().isoformat(),
+            "time": local.strftime("%H:%M"),
+        },
+        headers=EN,
+    )
+    assert found.status_code == 200
+    assert "阅览室" in found.text
+    assert "停车场" not in found.text
+    for query in ({"kind": "pool"}, {"date": "tomorrow"}, {"time": "25:99"}):
+        assert client.get("/find", query_string=query, headers=EN).status_code == 400
