@@ -53,6 +53,19 @@ def register(app: Flask) -> None:
         )
         return render_template("errors/error.html", status=400, message=message), 400
 
+    @app.errorhandler(429)
+    def too_many(error: HTTPException) -> Response:
+        message = _("Too many attempts from your network. Please wait a minute and try again.")
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": {"code": "rate_limited", "message": message}})
+        else:
+            response = make_response(
+                render_template("errors/error.html", status=429, message=message)
+            )
+        response.status_code = 429
+        response.headers["Retry-After"] = "60"
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         status = error.code or 500

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from booking.models import JobRun, JobRunStatus
 from booking.services import clock
+from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
 from booking.services.slots import generate_slots
+from booking.services.waitlist import lapse_offers
 
 LEASE = timedelta(minutes=10)
 
@@ -70,6 +72,14 @@ def run_generate_slots(session: Session, now: datetime, checkpoint: Checkpoint) 
     return counts
 
 
+def run_expire_pending(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"expired": expire_undecided(session, now)}
+
+
+def run_lapse_offers(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"lapsed": lapse_offers(session, now)}
+
+
 class PartialFailure(Exception):
     """Some items failed while the others were done; the counts are kept."""
 
@@ -87,6 +97,18 @@ JOBS: dict[str, Job] = {
             "Publish slots from the opening rules, up to each facility's horizon.",
             run_generate_slots,
             daily_at=time(1, 0),
+        ),
+        Job(
+            "expire_pending",
+            "Expire requests nobody decided on before their slot started.",
+            run_expire_pending,
+            every_minutes=5,
+        ),
+        Job(
+            "lapse_offers",
+            "Close waitlist offers not accepted in time; offer the places to the next in line.",
+            run_lapse_offers,
+            every_minutes=1,
         ),
     )
 }

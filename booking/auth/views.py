@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from booking.auth.forms import LoginForm, RegisterForm
-from booking.extensions import db, login_manager
+from booking.extensions import db, limiter, login_manager
 from booking.models import User
 from booking.services import accounts
 from booking.services.clock import utcnow
@@ -44,6 +44,7 @@ def home_for(user: User) -> str:
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
@@ -74,6 +75,7 @@ def register() -> str | Response:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():

@@ -498,6 +498,36 @@ def cancel_by_resident(
     )
 
 
+def expire_undecided(session: Session, now: datetime) -> int:
+    """Requests still pending when their slot starts expire; their places go back."""
+    due = session.scalars(
+        sa.select(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(Booking.status == S.PENDING, Slot.starts_at <= now)
+        .order_by(Booking.id)
+    ).all()
+    for booking in due:
+        transition(
+            session, booking, S.EXPIRED, actor=None, reason="not decided before the start", now=now
+        )
+        notices.notify(
+            session,
+            booking.resident,
+            kind="booking_expired",
+            booking_id=booking.id,
+            now=now,
+            render=lambda booking=booking: (
+                _("Request %(code)s expired", code=booking.code),
+                _(
+                    "The school did not decide on your request %(code)s for %(school)s, "
+                    "%(facility)s on %(when)s before it started, so it has expired.",
+                    **describe(booking),
+                ),
+            ),
+        )
+    return len(due)
+
+
 def find_for_resident(session: Session, code: str, resident: User) -> Booking | None:
     """A resident's booking by code; another resident's is not found (rule 5)."""
     return session.scalar(

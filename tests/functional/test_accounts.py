@@ -183,3 +183,28 @@ def test_logout(client, app, make_user, auth):
 
 def test_logout_needs_post(client):
     assert client.get("/auth/logout").status_code == 405
+
+
+def test_login_attempts_are_rate_limited(database_url, tmp_path, monkeypatch):
+    from booking import create_app
+
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": "3 per minute",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    attempt = {"phone": "13912345678", "password": "wrong password!"}
+    statuses = [client.post("/auth/login", data=attempt, headers=EN).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    page = client.post("/auth/login", data=attempt, headers=EN)
+    assert "Too many attempts" in page.text
+    assert page.headers["Retry-After"] == "60"
+    assert client.get("/auth/login").status_code == 200  # reading the page is not limited
+    with app.app_context():
+        db.engine.dispose()

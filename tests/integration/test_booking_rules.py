@@ -403,3 +403,17 @@ def test_held_places_always_equal_bookings_and_offers(db_session, make_slot, mak
         )
     )
     assert held(db_session, slot) == active + offered == 2
+
+
+def test_undecided_requests_expire_when_their_slot_starts(db_session, make_slot, make_user):
+    from booking.services.bookings import expire_undecided
+
+    slot = make_slot(requires_approval=True)
+    resident = make_user()
+    booking = book(db_session, slot.id, resident, ONE, policy=POLICY, now=NOW)
+    assert expire_undecided(db_session, slot.starts_at - timedelta(seconds=1)) == 0
+    assert expire_undecided(db_session, slot.starts_at) == 1
+    assert booking.status == BookingStatus.EXPIRED
+    assert held(db_session, slot) == 0
+    kinds = db_session.scalars(sa.select(Notice.kind).where(Notice.user_id == resident.id)).all()
+    assert kinds == ["booking_pending", "booking_expired"]
