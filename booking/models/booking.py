@@ -95,6 +95,7 @@ class WaitlistStatus(enum.StrEnum):
     LAPSED = "lapsed"
     LEFT = "left"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # the slot itself was cancelled
 
 
 _OPEN_WAITLIST_SQL = "status IN ('waiting', 'offered')"

@@ -31,8 +31,9 @@ from booking.models import (
     School,
     Slot,
     User,
+    WaitlistEntry,
 )
-from booking.services import audit, clock, notices
+from booking.services import audit, clock, notices, waitlist
 from booking.services.bookings import transition
 from booking.services.calendar import load_calendar
 from booking.services.errors import ValidationFailed
@@ -354,12 +355,11 @@ def _drop_slot(
     active = session.scalars(
         sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_STATUSES))
     ).all()
-    if not active:
-        has_history = session.scalar(sa.select(sa.exists().where(Booking.slot_id == slot.id)))
+    if not active and slot.held == 0:
         report.removed += 1
         if dry_run:
             return
-        if has_history:
+        if _has_history(session, slot):
             slot.cancelled_at, slot.cancel_reason = now, _in_default_language(reason)
         else:
             session.delete(slot)
@@ -381,7 +381,16 @@ def _drop_slot(
             now=now,
             render=lambda booking=booking: _cancel_notice(booking, reason),
         )
+    waitlist.close_for_cancelled_slot(session, slot, stored_reason, now)
     session.flush()
+
+
+def _has_history(session: Session, slot: Slot) -> bool:
+    """Bookings or waitlist entries point at the slot: keep it, marked cancelled."""
+    return bool(
+        session.scalar(sa.select(sa.exists().where(Booking.slot_id == slot.id)))
+        or session.scalar(sa.select(sa.exists().where(WaitlistEntry.slot_id == slot.id)))
+    )
 
 
 def _in_default_language(reason: Callable[[], str]) -> str:

@@ -300,6 +300,37 @@ def _skip(session: Session, entry: WaitlistEntry, reason: str, now: datetime) ->
     )
 
 
+def close_for_cancelled_slot(session: Session, slot: Slot, reason: str, now: datetime) -> int:
+    """The slot was cancelled: everyone waiting is told, and offers give their places back."""
+    entries = session.scalars(
+        sa.select(WaitlistEntry)
+        .where(WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_((W.WAITING, W.OFFERED)))
+        .order_by(WaitlistEntry.id)
+    ).all()
+    school = slot.facility.school
+    for entry in entries:
+        if entry.status == W.OFFERED:
+            release_places(session, slot.id, entry.places)
+        _close(session, entry, W.CANCELLED, None, now)
+        notices.notify(
+            session,
+            entry.resident,
+            kind="waitlist_cancelled",
+            now=now,
+            render=lambda: (
+                _("A time you waited for is cancelled"),
+                _(
+                    "%(school)s, %(facility)s on %(when)s is cancelled: %(reason)s",
+                    school=school.name,
+                    facility=slot.facility.name,
+                    when=local_text(slot.starts_at, school),
+                    reason=reason,
+                ),
+            ),
+        )
+    return len(entries)
+
+
 def lapse_offers(session: Session, now: datetime) -> int:
     """Close the offers that expired, giving their places to the next in line."""
     expired = session.scalars(

@@ -327,7 +327,7 @@ def upgrade():
     sa.Column('slot_id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('places', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('waiting', 'offered', 'accepted', 'declined', 'lapsed', 'left', 'skipped', name='waitliststatus', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('status', sa.Enum('waiting', 'offered', 'accepted', 'declined', 'lapsed', 'left', 'skipped', 'cancelled', name='waitliststatus', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('offered_at', sa.DateTime(timezone=True), nullable=True),
