@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -155,6 +156,12 @@ def parse_time(raw: str | None) -> time | None | bool:
         return time.fromisoformat(raw)
     except ValueError:
         return False
+
+
+@blueprint.route("/health")
+def health() -> Response:
+    """For load balancers: the process answers (the database is not touched)."""
+    return jsonify(status="ok")
 
 
 @blueprint.route("/favicon.ico")

@@ -44,13 +44,13 @@ def district_policy(session: Session) -> Policy:
 
 
 def policies_for(session: Session, facility_ids: Iterable[int]) -> dict[int, Policy]:
-    """The effective policy of each facility, in two queries."""
+    """The effective policy of each facility, in one query."""
     ids = list(facility_ids)
-    district = district_policy(session)
-    overrides = {
-        row.facility_id: row
-        for row in session.scalars(
-            sa.select(BookingPolicy).where(BookingPolicy.facility_id.in_(ids))
+    rows = session.scalars(
+        sa.select(BookingPolicy).where(
+            sa.or_(BookingPolicy.is_district_default, BookingPolicy.facility_id.in_(ids))
         )
-    }
+    ).all()
+    district = overlay(Policy(), next((row for row in rows if row.is_district_default), None))
+    overrides = {row.facility_id: row for row in rows if not row.is_district_default}
     return {facility_id: overlay(district, overrides.get(facility_id)) for facility_id in ids}
