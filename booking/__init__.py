@@ -113,6 +113,7 @@ def choose_place_taker(app: Flask) -> object:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.api.views import blueprint as api
     from booking.auth.views import blueprint as auth
     from booking.public.views import blueprint as public
     from booking.residents.views import blueprint as residents
@@ -120,6 +121,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public)
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(residents)
+    # Bearer tokens need no CSRF token; cookie requests are checked in booking.api.auth.
+    csrf.exempt(api)
+    app.register_blueprint(api, url_prefix="/api/v1")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -164,18 +164,8 @@ def authenticate() -> User | None:
 
 
 def caller() -> User:
-    """The authenticated caller of a view behind `login_required` or `resident_required`."""
+    """The authenticated caller of a view behind `resident_required` or `token_required`."""
     return cast(User, g.api_user)
-
-
-def login_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if authenticate() is None:
-            raise NotAuthenticated()
-        return view(*args, **kwargs)
-
-    return cast(View, wrapper)
 
 
 def resident_required(view: View) -> View:

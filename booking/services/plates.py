@@ -13,14 +13,14 @@ REGULAR = re.compile(rf"[{PROVINCES}][{_LETTER}][{_SERIAL}]{{5}}")
 # New-energy plates have six serial characters: D (electric) or F (hybrid) first
 # for small cars, last for large ones.
 NEW_ENERGY = re.compile(rf"[{PROVINCES}][{_LETTER}](?:[DF][{_SERIAL}][0-9]{{4}}|[0-9]{{5}}[DF])")
-# What people put between the parts: spaces and the middle dot printed on the plate
-# (and the look-alikes input methods produce).
-_SEPARATORS = re.compile(r"[\s·•・]")
+# What people put between the parts: spaces, the middle dot printed on the plate
+# (and the look-alikes input methods produce), full stops and dashes.
+_SEPARATORS = re.compile(r"[\s·•・.\-]")
 
 
 def normalise_plate(raw: str | None) -> str:
     """The plate as stored: full-width characters made ASCII, separators
-    dropped, letters in upper case. None or blank gives ""."""
+    dropped, letters in upper case (粤s·12345 -> 粤S12345). None or blank gives ""."""
     if not raw:
         return ""
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).upper()

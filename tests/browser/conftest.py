@@ -7,7 +7,6 @@ run instead of skipping it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,12 @@ from playwright.sync_api import (
     Playwright,
     sync_playwright,
 )
-from werkzeug.serving import make_server
 
 from booking import demo
 from booking.extensions import db
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.slots import generate_slots
+from tests.servers import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,15 +61,8 @@ def live_server(app: Flask) -> Iterator[str]:
         generate_slots(db.session, now=now)
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serve(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -204,7 +204,7 @@ def test_login_attempts_are_rate_limited(database_url, tmp_path, monkeypatch):
     assert statuses == [400, 400, 400, 429]
     page = client.post("/auth/login", data=attempt, headers=EN)
     assert "Too many attempts" in page.text
-    assert page.headers["Retry-After"] == "60"
+    assert 0 < int(page.headers["Retry-After"]) <= 60  # the limiter counts the seconds left
     assert client.get("/auth/login").status_code == 200  # reading the page is not limited
     with app.app_context():
         db.engine.dispose()
