@@ -41,6 +41,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "campus-share@localhost")
+    # Seconds a process may reuse an availability read (the rush asks for the same week at once).
+    AVAILABILITY_CACHE_SECONDS = float(os.environ.get("AVAILABILITY_CACHE_SECONDS", "1"))
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -69,6 +71,7 @@ class TestingConfig(Config):
     ID_HASH_KEY = "testing-id-hash-key"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    AVAILABILITY_CACHE_SECONDS = 0.0
     BOOKING_SCHEDULER = False
 
 

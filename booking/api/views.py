@@ -192,7 +192,16 @@ def list_slots(facility_id: int) -> Response:
     now = utcnow()
     first, last = schemas.date_range(request.args, today=local_date(now, tz))
     shown = [
-        view for day in facility_days(db.session, facility, first, last, now) for view in day.slots
+        view
+        for day in facility_days(
+            db.session,
+            facility,
+            first,
+            last,
+            now,
+            cache_seconds=current_app.config["AVAILABILITY_CACHE_SECONDS"],
+        )
+        for view in day.slots
     ]
     mine = booked_slot_ids(user, (view.slot.id for view in shown)) if user else set()
     return json_response(
@@ -228,9 +237,11 @@ def create_booking() -> Response:
         now=now,
         take=current_app.extensions["place_taker"],
     )
+    # Rendered before the commit, while everything is loaded: no reload after it.
+    body = booking_json(booking, policy, now)
     db.session.commit()
     location = url_for(".get_booking", code=booking.code)
-    return json_response(booking_json(booking, policy, now), 201, headers={"Location": location})
+    return json_response(body, 201, headers={"Location": location})
 
 
 @blueprint.get("/bookings/<code>")

@@ -82,7 +82,14 @@ def facility(facility_id: int) -> str | tuple[str, int]:
     if chosen is None:
         return bad_request(_("Choose a date written as YYYY-MM-DD within a year from today."))
     monday = week_start(chosen)
-    days = facility_days(db.session, found, monday, monday + timedelta(days=6), now)
+    days = facility_days(
+        db.session,
+        found,
+        monday,
+        monday + timedelta(days=6),
+        now,
+        cache_seconds=current_app.config["AVAILABILITY_CACHE_SECONDS"],
+    )
     booked, waiting = my_slot_marks([view.slot.id for day in days for view in day.slots])
     return render_template(
         "public/facility.html",

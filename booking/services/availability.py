@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import threading
+import time as time_module
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -23,7 +26,18 @@ class SlotState(enum.StrEnum):
     PAST = "past"
 
 
-def slot_state(slot: Slot, now: datetime) -> SlotState:
+class SlotLike(Protocol):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    opens_at: datetime
+    capacity: int
+    held: int
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+def slot_state(slot: SlotLike, now: datetime) -> SlotState:
     """Past wins over everything, then a cancelled (closed) slot, then release and places."""
     if slot.starts_at <= now:
         return SlotState.PAST
@@ -37,8 +51,22 @@ def slot_state(slot: Slot, now: datetime) -> SlotState:
 
 
 @dataclass(frozen=True)
+class SlotRow:
+    """A slot's values, detached from any session, so they can be cached."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    opens_at: datetime
+    capacity: int
+    held: int
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True)
 class SlotView:
-    slot: Slot
+    slot: SlotLike
     state: SlotState
 
     @property
@@ -52,23 +80,83 @@ class DayView:
     slots: Sequence[SlotView]
 
 
+class RecentRows:
+    """A process's copies of recent availability reads, kept `seconds` at most.
+
+    At the release rush thousands ask for the same week at once; the first in
+    each second reads the database and the others reuse its rows. The state is
+    still computed per request, so a slot opens at its release instant exactly;
+    only the count of places may lag by under `seconds` (the booking itself
+    takes places in the database, never from here)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.entries: dict[tuple[int, datetime, datetime], tuple[float, list[SlotRow]]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, datetime, datetime], seconds: float) -> list[SlotRow] | None:
+        with self.lock:
+            found = self.entries.get(key)
+        if found is None or time_module.monotonic() - found[0] > seconds:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[int, datetime, datetime], rows: list[SlotRow]) -> None:
+        with self.lock:
+            if len(self.entries) >= self.size:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = (time_module.monotonic(), rows)
+
+
+recent_rows = RecentRows()
+
+
+def slot_rows(
+    session: Session, facility_id: int, start: datetime, end: datetime, cache_seconds: float
+) -> list[SlotRow]:
+    key = (facility_id, start, end)
+    if cache_seconds > 0:
+        cached = recent_rows.get(key, cache_seconds)
+        if cached is not None:
+            return cached
+    rows = [
+        SlotRow(*row)
+        for row in session.execute(
+            sa.select(
+                Slot.id,
+                Slot.starts_at,
+                Slot.ends_at,
+                Slot.opens_at,
+                Slot.capacity,
+                Slot.held,
+                Slot.cancelled_at,
+                Slot.cancel_reason,
+            )
+            .where(Slot.facility_id == facility_id, Slot.starts_at >= start, Slot.starts_at < end)
+            .order_by(Slot.starts_at)
+        )
+    ]
+    if cache_seconds > 0:
+        recent_rows.put(key, rows)
+    return rows
+
+
 def facility_days(
-    session: Session, facility: Facility, first: date, last: date, now: datetime
+    session: Session,
+    facility: Facility,
+    first: date,
+    last: date,
+    now: datetime,
+    *,
+    cache_seconds: float = 0,
 ) -> list[DayView]:
     """The facility's slots on local days `first` to `last`, grouped by day."""
     tz = clock.zone(facility.school.timezone)
-    slots = session.scalars(
-        sa.select(Slot)
-        .where(
-            Slot.facility_id == facility.id,
-            Slot.starts_at >= clock.local_instant(first, datetime.min.time(), tz),
-            Slot.starts_at < clock.local_instant(last + timedelta(days=1), datetime.min.time(), tz),
-        )
-        .order_by(Slot.starts_at)
-    ).all()
+    start = clock.local_instant(first, time(0), tz)
+    end = clock.local_instant(last + timedelta(days=1), time(0), tz)
     by_day: dict[date, list[SlotView]] = {day: [] for day in clock.days(first, last)}
-    for slot in slots:
-        by_day[clock.local_date(slot.starts_at, tz)].append(SlotView(slot, slot_state(slot, now)))
+    for row in slot_rows(session, facility.id, start, end, cache_seconds):
+        by_day[clock.local_date(row.starts_at, tz)].append(SlotView(row, slot_state(row, now)))
     return [DayView(day, views) for day, views in by_day.items()]
 
 
