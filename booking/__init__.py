@@ -119,10 +119,12 @@ def register_blueprints(app: Flask) -> None:
     from booking.auth.views import blueprint as auth
     from booking.public.views import blueprint as public
     from booking.residents.views import blueprint as residents
+    from booking.staff.views import blueprint as staff
 
     app.register_blueprint(public)
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(residents)
+    app.register_blueprint(staff, url_prefix="/staff")
     # Bearer tokens need no CSRF token; cookie requests are checked in booking.api.auth.
     csrf.exempt(api)
     app.register_blueprint(api, url_prefix="/api/v1")

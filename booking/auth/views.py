@@ -40,7 +40,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("public.home")
+    return url_for("staff.home") if user.is_staff else url_for("public.home")
 
 
 @blueprint.route("/register", methods=["GET", "POST"])

@@ -179,7 +179,7 @@ def render_book(slot: Slot, form: BookingForm, terms: Any) -> str:
 
 def checkin_url(booking: Booking) -> str:
     """What the QR code holds: the staff check-in page for this code."""
-    return url_for("public.home", _external=True) + f"staff/checkin/{booking.code}"
+    return url_for("staff.checkin", code=booking.code, _external=True)
 
 
 def qr_svg(data: str) -> Markup:

@@ -1,0 +1,302 @@
+"""The staff area of one school: requests, the gate, visitors, the audit log.
+
+Every record is looked up within the staff member's own school: another
+school's booking, slot or log answers 404, never 403 (DESIGN rule 5).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date, time, timedelta
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from booking.extensions import db
+from booking.models import AuditEvent, Booking, School
+from booking.services import clock, gate
+from booking.services.booking_errors import BookingNotFound
+from booking.services.clock import utcnow
+from booking.services.errors import DomainError
+
+blueprint = Blueprint("staff", __name__)
+AUDIT_PAGE = 100
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_staff or current_user.school_id is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def my_school() -> School:
+    return db.session.get(School, current_user.school_id)  # type: ignore[return-value]
+
+
+def booking_here_or_404(code: str) -> Booking:
+    try:
+        return gate.find_at_school(db.session, code, current_user.school_id)
+    except BookingNotFound:
+        abort(404)
+
+
+def local_today(school: School) -> date:
+    return clock.local_date(utcnow(), clock.zone(school.timezone))
+
+
+def seen_version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else -1
+
+
+@blueprint.route("/")
+@staff_required
+def home() -> str:
+    school = my_school()
+    now = utcnow()
+    today = local_today(school)
+    days = [
+        (day, gate.visitors_on(db.session, school.id, day, school.timezone))
+        for day in (today, today + timedelta(days=1))
+    ]
+    return render_template(
+        "staff/home.html",
+        school=school,
+        days=days,
+        pending=gate.pending_requests(db.session, school.id, now),
+        now=now,
+    )
+
+
+@blueprint.route("/requests/<code>")
+@staff_required
+def request_detail(code: str) -> str:
+    booking = booking_here_or_404(code)
+    return render_request(booking)
+
+
+def render_request(booking: Booking, status: int = 200, reason_error: str | None = None) -> Any:
+    competing = db.session.scalars(
+        sa.select(Booking)
+        .where(
+            Booking.slot_id == booking.slot_id,
+            Booking.id != booking.id,
+            Booking.status.in_(("pending", "confirmed")),
+        )
+        .order_by(Booking.created_at)
+    ).all()
+    return render_template(
+        "staff/request.html",
+        booking=booking,
+        slot=booking.slot,
+        facility=booking.slot.facility,
+        school=booking.slot.facility.school,
+        resident=booking.resident,
+        record=gate.resident_record(db.session, booking.resident_id, current_user.school_id),
+        competing=competing,
+        reason_error=reason_error,
+    ), status
+
+
+@blueprint.route("/requests/<code>/approve", methods=["POST"])
+@staff_required
+def approve(code: str) -> Any:
+    booking = booking_here_or_404(code)
+    try:
+        rejected = gate.approve(
+            db.session, booking, current_user, seen_version=seen_version(), now=utcnow()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("staff.request_detail", code=code))
+    db.session.commit()
+    flash(_("Request %(code)s approved; the resident is told.", code=code), "success")
+    if rejected:
+        flash(
+            _("%(count)d other requests for the same time were declined.", count=len(rejected)),
+            "info",
+        )
+    return redirect(url_for("staff.home"))
+
+
+@blueprint.route("/requests/<code>/reject", methods=["POST"])
+@staff_required
+def reject(code: str) -> Any:
+    booking = booking_here_or_404(code)
+    try:
+        gate.reject(
+            db.session,
+            booking,
+            current_user,
+            reason=request.form.get("reason", ""),
+            seen_version=seen_version(),
+            now=utcnow(),
+        )
+    except gate.ReasonRequired as error:
+        db.session.rollback()
+        return render_request(booking_here_or_404(code), 400, str(error.message))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("staff.request_detail", code=code))
+    db.session.commit()
+    flash(_("Request %(code)s declined; the resident is told why.", code=code), "success")
+    return redirect(url_for("staff.home"))
+
+
+@blueprint.route("/checkin", methods=["GET", "POST"])
+@staff_required
+def checkin_form() -> Any:
+    code = (request.values.get("code") or "").strip().upper()
+    if code:
+        return redirect(url_for("staff.checkin", code=code))
+    return render_template("staff/checkin_form.html", school=my_school())
+
+
+@blueprint.route("/checkin/<code>", methods=["GET", "POST"])
+@staff_required
+def checkin(code: str) -> Any:
+    try:
+        booking = gate.find_at_school(db.session, code, current_user.school_id)
+    except BookingNotFound:
+        message = _(
+            "No booking %(code)s at this school. Check the code with the visitor.",
+            code=code.upper(),
+        )
+        return render_template("staff/checkin_form.html", school=my_school(), message=message), 404
+    now = utcnow()
+    if request.method == "POST":
+        try:
+            gate.check_in(db.session, booking, current_user, now=now)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("staff.checkin", code=booking.code))
+        db.session.commit()
+        flash(_("%(name)s is checked in.", name=booking.resident.real_name), "success")
+        return redirect(url_for("staff.checkin", code=booking.code))
+    return render_template(
+        "staff/checkin.html",
+        booking=booking,
+        slot=booking.slot,
+        facility=booking.slot.facility,
+        school=booking.slot.facility.school,
+        verdict=gate.gate_verdict(booking, now),
+    )
+
+
+def chosen_day(school: School) -> date | None:
+    raw = request.args.get("day")
+    if not raw:
+        return local_today(school)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@blueprint.route("/visitors")
+@staff_required
+def visitors() -> Any:
+    school = my_school()
+    day = chosen_day(school)
+    if day is None:
+        return render_template(
+            "errors/error.html", status=400, message=_("Choose a date written as YYYY-MM-DD.")
+        ), 400
+    rows = gate.visitors_on(db.session, school.id, day, school.timezone)
+    return render_template("staff/visitors.html", school=school, day=day, rows=rows)
+
+
+@blueprint.route("/visitors.csv")
+@staff_required
+def visitors_csv() -> Any:
+    school = my_school()
+    day = chosen_day(school)
+    if day is None:
+        abort(400)
+    tz = clock.zone(school.timezone)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("Time"),
+            _("Facility"),
+            _("Name"),
+            _("Mobile number"),
+            _("Places"),
+            _("Licence plate"),
+            _("Code"),
+            _("Status"),
+        ]
+    )
+    for booking in gate.visitors_on(db.session, school.id, day, school.timezone):
+        slot = booking.slot
+        writer.writerow(
+            [
+                f"{slot.starts_at.astimezone(tz):%H:%M}-{slot.ends_at.astimezone(tz):%H:%M}",
+                slot.facility.name,
+                booking.resident.real_name,
+                booking.resident.masked_phone,
+                booking.places,
+                booking.plate or "",
+                booking.code,
+                booking.status.value,
+            ]
+        )
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="visitors-{day.isoformat()}.csv"'
+    )
+    return response
+
+
+@blueprint.route("/audit")
+@staff_required
+def audit_log() -> Any:
+    """The school's log, newest first, filtered by kind of action and day."""
+    school = my_school()
+    action = request.args.get("action", "").strip()
+    query = (
+        sa.select(AuditEvent)
+        .where(AuditEvent.school_id == school.id)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(AUDIT_PAGE)
+    )
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    raw_day = request.args.get("day", "")
+    if raw_day:
+        try:
+            day = date.fromisoformat(raw_day)
+        except ValueError:
+            message = _("Choose a date written as YYYY-MM-DD.")
+            return render_template("errors/error.html", status=400, message=message), 400
+        start = clock.local_instant(day, time(0), clock.zone(school.timezone))
+        query = query.where(AuditEvent.at >= start, AuditEvent.at < start + timedelta(days=1))
+    return render_template(
+        "staff/audit.html",
+        school=school,
+        events=db.session.scalars(query).all(),
+        action=action,
+        day=raw_day,
+        actions=AUDIT_ACTIONS,
+    )
+
+
+AUDIT_ACTIONS = ("booking", "waitlist", "rule", "closure")

@@ -1,0 +1,307 @@
+"""The staff area: decisions, the gate, visitors, the log, and one school's walls."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from booking.extensions import db
+from booking.models import AuditEvent, Booking, BookingStatus, FacilityKind, Notice, Role, Slot
+from booking.services.clock import utcnow
+from tests.conftest import PASSWORD
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def world(app, make_school, make_facility, make_user):
+    """Two schools, a hall at each, staff at each, two residents."""
+    here, there = make_school(code="HERE"), make_school(code="THERE")
+    hall = make_facility(
+        here,
+        kind=FacilityKind.LECTURE_HALL,
+        name="报告厅",
+        capacity=100,
+        is_exclusive=True,
+        requires_approval=True,
+    )
+    parking = make_facility(here, kind=FacilityKind.PARKING, name="停车场", capacity=10)
+    other_hall = make_facility(
+        there,
+        kind=FacilityKind.LECTURE_HALL,
+        name="报告厅",
+        capacity=100,
+        is_exclusive=True,
+        requires_approval=True,
+    )
+    return {
+        "here": here,
+        "there": there,
+        "hall": hall,
+        "parking": parking,
+        "other_hall": other_hall,
+        "staff": make_user(Role.STAFF, school=here, phone="13900000001"),
+        "other_staff": make_user(Role.STAFF, school=there, phone="13900000002"),
+        "ann": make_user(phone="13700000001", real_name="安"),
+        "bo": make_user(phone="13700000002", real_name="博"),
+    }
+
+
+def add_booking(
+    app,
+    facility,
+    resident,
+    code,
+    *,
+    status=BookingStatus.PENDING,
+    start_in=timedelta(days=2),
+    places=None,
+    plate=None,
+):
+    with app.app_context():
+        now = utcnow().replace(microsecond=0)
+        slot = db.session.scalar(
+            sa.select(Slot).where(Slot.facility_id == facility.id, Slot.starts_at == now + start_in)
+        )
+        if slot is None:
+            slot = Slot(
+                facility_id=facility.id,
+                starts_at=now + start_in,
+                ends_at=now + start_in + timedelta(hours=3),
+                opens_at=now - timedelta(days=1),
+                capacity=facility.capacity,
+            )
+            db.session.add(slot)
+            db.session.flush()
+        places = places or facility.capacity
+        booking = Booking(
+            code=code,
+            slot_id=slot.id,
+            resident_id=resident.id,
+            places=places,
+            status=status,
+            purpose="社区讲座",
+            organiser="居委会",
+            attendance=60,
+            plate=plate,
+        )
+        db.session.add(booking)
+        if status in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+            slot.held = min(slot.capacity, slot.held + places)
+        db.session.commit()
+        return slot.id
+
+
+def login(client, phone):
+    return client.post("/auth/login", data={"phone": phone, "password": PASSWORD}, headers=EN)
+
+
+def status_of(app, code):
+    with app.app_context():
+        return db.session.scalar(sa.select(Booking.status).where(Booking.code == code))
+
+
+def test_staff_land_on_their_home_with_the_pending_requests(app, client, world):
+    add_booking(app, world["hall"], world["ann"], "PEND01")
+    add_booking(app, world["other_hall"], world["bo"], "ELSE01")
+    response = login(client, "13900000001")
+    assert response.headers["Location"] == "/staff/"
+    page = client.get("/staff/", headers=EN)
+    assert "PEND01" in page.text or "安" in page.text
+    assert "/staff/requests/PEND01" in page.text
+    assert "ELSE01" not in page.text
+    assert "/staff/requests/ELSE01" not in page.text
+
+
+def test_approve_an_exclusive_hall_declines_the_competing_requests(app, client, world):
+    add_booking(app, world["hall"], world["ann"], "HALL01")
+    add_booking(app, world["hall"], world["bo"], "HALL02", places=1)
+    login(client, "13900000001")
+    page = client.get("/staff/requests/HALL01", headers=EN)
+    assert "社区讲座" in page.text
+    assert "HALL02" in page.text  # what else competes for the time
+    assert "137****0001" in page.text
+    response = client.post(
+        "/staff/requests/HALL01/approve", data={"version": 1}, headers=EN, follow_redirects=True
+    )
+    assert "Request HALL01 approved" in response.text
+    assert "1 other requests for the same time were declined." in response.text
+    assert status_of(app, "HALL01") == BookingStatus.CONFIRMED
+    assert status_of(app, "HALL02") == BookingStatus.REJECTED
+    with app.app_context():
+        kinds = set(db.session.scalars(sa.select(Notice.kind)))
+        assert {"booking_confirmed", "booking_rejected"} <= kinds
+        actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert actions == ["booking.confirmed", "booking.rejected"]
+
+
+def test_declining_needs_a_reason(app, client, world):
+    add_booking(app, world["hall"], world["ann"], "HALL03")
+    login(client, "13900000001")
+    page = client.post(
+        "/staff/requests/HALL03/reject", data={"reason": "  ", "version": 1}, headers=EN
+    )
+    assert page.status_code == 400
+    assert "Give the resident a reason." in page.text
+    assert status_of(app, "HALL03") == BookingStatus.PENDING
+    client.post("/staff/requests/HALL03/reject", data={"reason": "当天有校内活动", "version": 1})
+    assert status_of(app, "HALL03") == BookingStatus.REJECTED
+    with app.app_context():
+        assert "当天有校内活动" in db.session.scalar(
+            sa.select(Notice.body).where(Notice.kind == "booking_rejected")
+        )
+
+
+def test_a_stale_page_or_a_decided_request_changes_nothing(app, client, world):
+    add_booking(app, world["hall"], world["ann"], "HALL04")
+    add_booking(
+        app,
+        world["hall"],
+        world["bo"],
+        "GONE01",
+        status=BookingStatus.CANCELLED,
+        start_in=timedelta(days=3),
+    )
+    login(client, "13900000001")
+    stale = client.post(
+        "/staff/requests/HALL04/approve", data={"version": 7}, headers=EN, follow_redirects=True
+    )
+    assert "changed since you opened the page" in stale.text
+    assert status_of(app, "HALL04") == BookingStatus.PENDING
+    late = client.post(
+        "/staff/requests/GONE01/approve", data={"version": 1}, headers=EN, follow_redirects=True
+    )
+    assert "can no longer be changed" in late.text
+    assert status_of(app, "GONE01") == BookingStatus.CANCELLED
+
+
+def test_check_in_at_the_gate(app, client, world):
+    add_booking(
+        app,
+        world["parking"],
+        world["ann"],
+        "CAR001",
+        status=BookingStatus.CONFIRMED,
+        start_in=timedelta(minutes=10),
+        places=1,
+        plate="粤S12345",
+    )
+    add_booking(
+        app,
+        world["parking"],
+        world["bo"],
+        "CAR002",
+        status=BookingStatus.CONFIRMED,
+        start_in=timedelta(days=2),
+        places=1,
+        plate="粤SD12345",
+    )
+    login(client, "13900000001")
+    assert (
+        client.get("/staff/checkin", query_string={"code": " car001 "}).headers["Location"]
+        == "/staff/checkin/CAR001"
+    )
+    page = client.get("/staff/checkin/CAR001", headers=EN)
+    assert "Valid now." in page.text
+    assert "粤S12345" in page.text
+    done = client.post("/staff/checkin/CAR001", headers=EN, follow_redirects=True)
+    assert "is checked in" in done.text
+    assert "Already checked in at" in done.text
+    twice = client.post("/staff/checkin/CAR001", headers=EN, follow_redirects=True)
+    assert "Already checked in" in twice.text
+    assert status_of(app, "CAR001") == BookingStatus.CHECKED_IN
+    other_day = client.get("/staff/checkin/CAR002", headers=EN)
+    assert "Not valid today" in other_day.text
+    refused = client.post("/staff/checkin/CAR002", headers=EN, follow_redirects=True)
+    assert "Not valid today" in refused.text
+    assert status_of(app, "CAR002") == BookingStatus.CONFIRMED
+
+
+def test_visitor_list_and_csv(app, client, world):
+    add_booking(
+        app,
+        world["parking"],
+        world["ann"],
+        "CAR003",
+        status=BookingStatus.CONFIRMED,
+        start_in=timedelta(minutes=30),
+        places=1,
+        plate="粤S54321",
+    )
+    login(client, "13900000001")
+    page = client.get("/staff/visitors", headers=EN)
+    assert "粤S54321" in page.text or "CAR003" in page.text
+    csv_file = client.get("/staff/visitors.csv")
+    assert csv_file.mimetype == "text/csv"
+    assert "CAR003" in csv_file.get_data(as_text=True)
+    assert (
+        client.get("/staff/visitors", query_string={"day": "31/12"}, headers=EN).status_code == 400
+    )
+
+
+def test_audit_log_shows_decisions_filterable(app, client, world):
+    add_booking(app, world["hall"], world["ann"], "HALL05")
+    login(client, "13900000001")
+    client.post("/staff/requests/HALL05/reject", data={"reason": "维修", "version": 1})
+    log = client.get("/staff/audit", query_string={"action": "booking"}, headers=EN)
+    assert "booking.rejected" in log.text
+    assert "维修" in log.text
+    assert (
+        "booking.rejected"
+        not in client.get("/staff/audit", query_string={"action": "closure"}).text
+    )
+
+
+def test_every_staff_route_answers_404_for_another_schools_records(app, client, world):
+    add_booking(app, world["other_hall"], world["bo"], "THERE1")
+    login(client, "13900000001")
+    for method, path in [
+        ("GET", "/staff/requests/THERE1"),
+        ("POST", "/staff/requests/THERE1/approve"),
+        ("POST", "/staff/requests/THERE1/reject"),
+        ("POST", "/staff/checkin/THERE1"),
+    ]:
+        response = client.open(path, method=method, data={"reason": "x", "version": 1})
+        assert response.status_code == 404, (method, path)
+    assert client.get("/staff/checkin/THERE1").status_code == 404
+    assert status_of(app, "THERE1") == BookingStatus.PENDING
+    # and the other school's decisions never show in this school's log
+    client.post("/auth/logout")
+    login(client, "13900000002")
+    client.post("/staff/requests/THERE1/reject", data={"reason": "另有安排", "version": 1})
+    client.post("/auth/logout")
+    login(client, "13900000001")
+    assert "另有安排" not in client.get("/staff/audit").text
+
+
+def test_residents_get_403_and_strangers_the_login_page(app, client, world):
+    for path in ["/staff/", "/staff/checkin", "/staff/visitors", "/staff/audit"]:
+        assert client.get(path).status_code == 302
+    login(client, "13700000001")
+    for path in [
+        "/staff/",
+        "/staff/checkin",
+        "/staff/visitors",
+        "/staff/audit",
+        "/staff/requests/ANY",
+    ]:
+        assert client.get(path).status_code == 403
+
+
+def test_the_qr_code_opens_the_staff_check_in_page(app, client, world):
+    add_booking(
+        app,
+        world["parking"],
+        world["ann"],
+        "CAR004",
+        status=BookingStatus.CONFIRMED,
+        start_in=timedelta(days=1),
+        places=1,
+        plate="粤S11111",
+    )
+    login(client, "13700000001")
+    from booking.residents.views import checkin_url
+
+    with app.test_request_context(), app.app_context():
+        booking = db.session.scalar(sa.select(Booking).where(Booking.code == "CAR004"))
+        assert checkin_url(booking).endswith("/staff/checkin/CAR004")
