@@ -25,6 +25,7 @@ from booking.models import (
     Role,
     School,
     User,
+    VisitorTerms,
 )
 from booking.services import accounts, calendar
 
@@ -332,6 +333,14 @@ def load_calendar(session: Session, today: date) -> int:
     return added
 
 
+VISITOR_TERMS = """1. 凭预约码和本人身份证从指定校门进入，服从保安和学校工作人员的安排。
+2. 只在预约的场馆和时段内活动，不进入教学楼、宿舍等其他区域。
+3. 爱护公共设施，损坏照价赔偿；保持安静和整洁，带走垃圾。
+4. 校园内禁止吸烟、饮酒、携带宠物和危险物品。
+5. 未成年人须由监护人陪同。
+6. 如需取消，请在开始前 2 小时在"我的预约"中取消；多次爽约将暂停预约资格。"""
+
+
 def load_demo(
     session: Session, *, now: datetime, today: date, progress: Callable[[str], None] = print
 ) -> dict[str, int]:
@@ -358,6 +367,9 @@ def load_demo(
                 facilities=demo_facilities(spec, first, last),
             )
             session.add(school)
+            session.add(
+                VisitorTerms(school=school, version=1, body=VISITOR_TERMS, published_at=now)
+            )
             created["schools"] += 1
             created["facilities"] += len(school.facilities)
             progress(

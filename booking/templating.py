@@ -41,11 +41,19 @@ def local_date_iso(instant: datetime | None, timezone: str) -> str:
     return instant.astimezone(zone(timezone)).date().isoformat()
 
 
+def localized_name(record: Any) -> str:
+    """A school's or facility's name in the page's language, where it has one."""
+    if _locale() != "zh_Hans" and getattr(record, "name_en", None):
+        return str(record.name_en)
+    return str(record.name)
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_date_iso)
+    app.add_template_filter(localized_name)
 
     from booking.residents.views import unread_notices
 

@@ -29,6 +29,7 @@ from booking.extensions import db, limiter
 from booking.models import (
     ACTIVE_STATUSES,
     Booking,
+    BookingStatus,
     Facility,
     Notice,
     Slot,
@@ -43,6 +44,7 @@ from booking.services.errors import DomainError
 from booking.services.policy import Policy, policies_for
 
 blueprint = Blueprint("residents", __name__)
+LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
 
 
 def resident_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -183,7 +183,7 @@ def find_slots(
             Slot.starts_at < day_start + timedelta(days=1),
         )
         .options(contains_eager(Slot.facility).contains_eager(Facility.school))
-        .order_by(School.code, Facility.id, Slot.starts_at)
+        .order_by(School.is_public.desc(), School.code, Facility.id, Slot.starts_at)
         .limit(limit)
     )
     if kind is not None:
