@@ -37,7 +37,7 @@ from booking.models import (
     WaitlistStatus,
 )
 from booking.services import accounts, bookings, waitlist
-from booking.services.availability import facility_days
+from booking.services.availability import facility_days, open_facility_zone
 from booking.services.booking_errors import BookingNotFound, SlotNotFound
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import NotFound
@@ -55,21 +55,6 @@ def no_store(response: Response) -> Response:
 
 
 # Loading, with the pages' rule: what is another resident's, or inactive, is not found.
-
-
-def active_facility(facility_id: int) -> Facility:
-    facility = (
-        db.session.scalar(
-            sa.select(Facility)
-            .where(Facility.id == facility_id)
-            .options(joinedload(Facility.school))
-        )
-        if facility_id <= schemas.MAX_ID
-        else None
-    )
-    if facility is None or not (facility.is_active and facility.school.is_active):
-        raise NotFound()
-    return facility
 
 
 def bookable_slot(slot_id: int) -> Slot:
@@ -186,20 +171,28 @@ def list_schools() -> Response:
 
 @blueprint.get("/facilities/<int:facility_id>/slots")
 def list_slots(facility_id: int) -> Response:
-    facility = active_facility(facility_id)
+    cache_seconds = current_app.config["AVAILABILITY_CACHE_SECONDS"]
+    zone_name = (
+        open_facility_zone(db.session, facility_id, cache_seconds)
+        if facility_id <= schemas.MAX_ID
+        else None
+    )
+    if zone_name is None:
+        raise NotFound()
     user = auth.authenticate()
-    tz = zone(facility.school.timezone)
+    tz = zone(zone_name)
     now = utcnow()
     first, last = schemas.date_range(request.args, today=local_date(now, tz))
     shown = [
         view
         for day in facility_days(
             db.session,
-            facility,
+            facility_id,
+            tz,
             first,
             last,
             now,
-            cache_seconds=current_app.config["AVAILABILITY_CACHE_SECONDS"],
+            cache_seconds=cache_seconds,
         )
         for view in day.slots
     ]

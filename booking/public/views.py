@@ -84,7 +84,8 @@ def facility(facility_id: int) -> str | tuple[str, int]:
     monday = week_start(chosen)
     days = facility_days(
         db.session,
-        found,
+        found.id,
+        tz,
         monday,
         monday + timedelta(days=6),
         now,

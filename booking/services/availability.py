@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import threading
 import time as time_module
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -91,34 +91,52 @@ class RecentRows:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self.entries: dict[tuple[int, datetime, datetime], tuple[float, list[SlotRow]]] = {}
+        self.entries: dict[Hashable, tuple[float, Any]] = {}
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[int, datetime, datetime], seconds: float) -> list[SlotRow] | None:
+    def get(self, key: Hashable, seconds: float) -> Any:
         with self.lock:
             found = self.entries.get(key)
         if found is None or time_module.monotonic() - found[0] > seconds:
-            return None
+            return MISSING
         return found[1]
 
-    def put(self, key: tuple[int, datetime, datetime], rows: list[SlotRow]) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         with self.lock:
             if len(self.entries) >= self.size:
                 self.entries.pop(next(iter(self.entries)))
-            self.entries[key] = (time_module.monotonic(), rows)
+            self.entries[key] = (time_module.monotonic(), value)
 
 
+MISSING = object()
 recent_rows = RecentRows()
+
+
+def open_facility_zone(session: Session, facility_id: int, cache_seconds: float) -> str | None:
+    """The timezone of an active facility of an active school; None when there is none."""
+    key = ("zone", facility_id)
+    if cache_seconds > 0:
+        cached = recent_rows.get(key, cache_seconds)
+        if cached is not MISSING:
+            return cast(str | None, cached)
+    zone_name = session.scalar(
+        sa.select(School.timezone)
+        .join(Facility, Facility.school_id == School.id)
+        .where(Facility.id == facility_id, Facility.is_active, School.is_active)
+    )
+    if cache_seconds > 0:
+        recent_rows.put(key, zone_name)
+    return zone_name
 
 
 def slot_rows(
     session: Session, facility_id: int, start: datetime, end: datetime, cache_seconds: float
 ) -> list[SlotRow]:
-    key = (facility_id, start, end)
+    key = ("slots", facility_id, start, end)
     if cache_seconds > 0:
         cached = recent_rows.get(key, cache_seconds)
-        if cached is not None:
-            return cached
+        if cached is not MISSING:
+            return cast(list[SlotRow], cached)
     rows = [
         SlotRow(*row)
         for row in session.execute(
@@ -143,19 +161,19 @@ def slot_rows(
 
 def facility_days(
     session: Session,
-    facility: Facility,
+    facility_id: int,
+    tz: ZoneInfo,
     first: date,
     last: date,
     now: datetime,
     *,
     cache_seconds: float = 0,
 ) -> list[DayView]:
-    """The facility's slots on local days `first` to `last`, grouped by day."""
-    tz = clock.zone(facility.school.timezone)
+    """The facility's slots on local days `first` to `last` (in `tz`), grouped by day."""
     start = clock.local_instant(first, time(0), tz)
     end = clock.local_instant(last + timedelta(days=1), time(0), tz)
     by_day: dict[date, list[SlotView]] = {day: [] for day in clock.days(first, last)}
-    for row in slot_rows(session, facility.id, start, end, cache_seconds):
+    for row in slot_rows(session, facility_id, start, end, cache_seconds):
         by_day[clock.local_date(row.starts_at, tz)].append(SlotView(row, slot_state(row, now)))
     return [DayView(day, views) for day, views in by_day.items()]
 

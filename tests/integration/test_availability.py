@@ -40,7 +40,7 @@ def test_states_of_a_week(db_session, make_facility):
     closed.cancelled_at = NOW
     add_slot(db_session, facility, NOW + timedelta(days=3), NOW + timedelta(hours=22))
     db_session.flush()
-    days = facility_days(db_session, facility, today, today + timedelta(days=6), NOW)
+    days = facility_days(db_session, facility.id, SHANGHAI, today, today + timedelta(days=6), NOW)
     assert [day.day for day in days][:2] == [today, today + timedelta(days=1)]
     assert states(days) == [
         (SlotState.PAST, 2),
@@ -57,12 +57,14 @@ def test_a_reused_read_still_opens_at_the_release_instant(db_session, make_facil
     release = NOW + timedelta(seconds=30)
     slot = add_slot(db_session, facility, NOW + timedelta(days=7), release)
     day = date(2026, 12, 1)
-    before = facility_days(db_session, facility, day, day, NOW, cache_seconds=60)
+    before = facility_days(db_session, facility.id, SHANGHAI, day, day, NOW, cache_seconds=60)
     db_session.execute(sa.update(Slot).where(Slot.id == slot.id).values(held=1))
-    at_release = facility_days(db_session, facility, day, day, release, cache_seconds=60)
+    at_release = facility_days(
+        db_session, facility.id, SHANGHAI, day, day, release, cache_seconds=60
+    )
     assert states(before) == [(SlotState.NOT_RELEASED, 2)]
     assert states(at_release) == [
         (SlotState.OPEN, 2)
     ]  # the held count may lag, the release does not
-    fresh = facility_days(db_session, facility, day, day, release, cache_seconds=0)
+    fresh = facility_days(db_session, facility.id, SHANGHAI, day, day, release, cache_seconds=0)
     assert states(fresh) == [(SlotState.OPEN, 1)]
