@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask.wrappers import Response
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -13,6 +13,13 @@ from booking.extensions import db
 from booking.services.errors import DomainError
 
 RETRY_AFTER_SECONDS = 2
+
+
+def refuse_and_return(error: DomainError, location: str) -> Response:
+    """A page's action was refused: undo, say why, and go back (POST, redirect, GET)."""
+    db.session.rollback()
+    flash(str(error.message), "error")
+    return redirect(location)
 
 
 def is_database_busy(error: OperationalError) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import Blueprint, current_app, request, url_for
 from flask.wrappers import Response
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from booking.api import auth, errors, openapi, schemas
 from booking.api.responses import (
@@ -30,7 +30,6 @@ from booking.models import (
     ACTIVE_STATUSES,
     Booking,
     Facility,
-    School,
     Slot,
     User,
     WaitlistEntry,
@@ -40,6 +39,7 @@ from booking.services import accounts, bookings, waitlist
 from booking.services.availability import facility_days, open_facility_zone
 from booking.services.booking_errors import BookingNotFound, SlotNotFound
 from booking.services.clock import local_date, utcnow, zone
+from booking.services.directory import open_schools
 from booking.services.errors import NotFound
 from booking.services.policy import Policy, policies_for
 
@@ -160,13 +160,7 @@ def revoke_token() -> Response:
 
 @blueprint.get("/schools")
 def list_schools() -> Response:
-    schools = db.session.scalars(
-        sa.select(School)
-        .where(School.is_active)
-        .options(selectinload(School.facilities))
-        .order_by(School.is_public.desc(), School.code)
-    ).all()
-    return json_response([school_json(school) for school in schools])
+    return json_response([school_json(school) for school in open_schools(db.session)])
 
 
 @blueprint.get("/facilities/<int:facility_id>/slots")

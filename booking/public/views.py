@@ -28,6 +28,7 @@ from booking.models import Facility, FacilityKind, School
 from booking.residents.views import my_slot_marks
 from booking.services.availability import facility_days, find_slots
 from booking.services.clock import local_date, utcnow, week_start, zone
+from booking.services.directory import open_schools
 from booking.services.opening import summarise_rules
 
 blueprint = Blueprint("public", __name__)
@@ -43,13 +44,9 @@ def kinds_open(school: School) -> list[FacilityKind]:
 
 @blueprint.route("/")
 def home() -> str:
-    schools = db.session.scalars(
-        sa.select(School)
-        .where(School.is_active)
-        .options(selectinload(School.facilities))
-        .order_by(School.is_public.desc(), School.code)
-    ).all()
-    return render_template("public/home.html", schools=schools, kinds_open=kinds_open)
+    return render_template(
+        "public/home.html", schools=open_schools(db.session), kinds_open=kinds_open
+    )
 
 
 @blueprint.route("/schools/<code>")

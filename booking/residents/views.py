@@ -25,6 +25,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from booking.errors import refuse_and_return
 from booking.extensions import db, limiter
 from booking.models import (
     ACTIVE_STATUSES,
@@ -229,9 +230,7 @@ def cancel_booking(code: str) -> Response | tuple[str, int]:
             now=utcnow(),
         )
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("residents.booking_detail", code=code))
+        return refuse_and_return(error, url_for("residents.booking_detail", code=code))
     db.session.commit()
     flash(_("Booking %(code)s is cancelled; its places went back.", code=code), "success")
     return redirect(url_for("residents.my_bookings"))
@@ -273,9 +272,7 @@ def accept_offer(entry_id: int) -> Response:
             db.session, entry, current_user, policy=policy_of(entry.slot.facility_id), now=utcnow()
         )
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("residents.my_bookings"))
+        return refuse_and_return(error, url_for("residents.my_bookings"))
     db.session.commit()
     flash(_("The places are yours."), "success")
     return redirect(url_for("residents.booking_detail", code=booking.code))
@@ -288,9 +285,7 @@ def leave_waitlist(entry_id: int) -> Response:
     try:
         waitlist.leave(db.session, entry, current_user, now=utcnow())
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("residents.my_bookings"))
+        return refuse_and_return(error, url_for("residents.my_bookings"))
     db.session.commit()
     flash(_("You left the waitlist."), "success")
     return redirect(url_for("residents.my_bookings"))

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from booking.errors import refuse_and_return
 from booking.extensions import db
 from booking.models import AuditEvent, Booking, School
 from booking.services import clock, gate
@@ -120,9 +121,7 @@ def approve(code: str) -> Any:
             db.session, booking, current_user, seen_version=seen_version(), now=utcnow()
         )
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("staff.request_detail", code=code))
+        return refuse_and_return(error, url_for("staff.request_detail", code=code))
     db.session.commit()
     flash(_("Request %(code)s approved; the resident is told.", code=code), "success")
     if rejected:
@@ -150,9 +149,7 @@ def reject(code: str) -> Any:
         db.session.rollback()
         return render_request(booking_here_or_404(code), 400, str(error.message))
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("staff.request_detail", code=code))
+        return refuse_and_return(error, url_for("staff.request_detail", code=code))
     db.session.commit()
     flash(_("Request %(code)s declined; the resident is told why.", code=code), "success")
     return redirect(url_for("staff.home"))
@@ -183,9 +180,7 @@ def checkin(code: str) -> Any:
         try:
             gate.check_in(db.session, booking, current_user, now=now)
         except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            return redirect(url_for("staff.checkin", code=booking.code))
+            return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
         db.session.commit()
         flash(_("%(name)s is checked in.", name=booking.resident.real_name), "success")
         return redirect(url_for("staff.checkin", code=booking.code))
