@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking.models import JobRun, JobRunStatus
-from booking.services import clock
+from booking.services import clock, gate
 from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
 from booking.services.slots import generate_slots
@@ -80,6 +80,14 @@ def run_lapse_offers(session: Session, now: datetime, checkpoint: Checkpoint) ->
     return {"lapsed": lapse_offers(session, now)}
 
 
+def run_mark_no_shows(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    return gate.mark_no_shows(session, now)
+
+
+def run_send_reminders(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"reminded": gate.send_reminders(session, now)}
+
+
 class PartialFailure(Exception):
     """Some items failed while the others were done; the counts are kept."""
 
@@ -109,6 +117,18 @@ JOBS: dict[str, Job] = {
             "Close waitlist offers not accepted in time; offer the places to the next in line.",
             run_lapse_offers,
             every_minutes=1,
+        ),
+        Job(
+            "mark_no_shows",
+            "Mark confirmed bookings not checked in by the end plus the grace; suspend repeaters.",
+            run_mark_no_shows,
+            every_minutes=15,
+        ),
+        Job(
+            "send_reminders",
+            "The evening before, remind residents of tomorrow's confirmed bookings.",
+            run_send_reminders,
+            daily_at=time(19, 0),
         ),
     )
 }

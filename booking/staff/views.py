@@ -194,6 +194,34 @@ def checkin(code: str) -> Any:
     )
 
 
+@blueprint.route("/bookings/<code>/waive", methods=["POST"])
+@staff_required
+def waive(code: str) -> Any:
+    booking = booking_here_or_404(code)
+    try:
+        lifted = gate.waive_no_show(
+            db.session, booking, current_user, reason=request.form.get("reason", ""), now=utcnow()
+        )
+    except DomainError as error:
+        return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
+    db.session.commit()
+    flash(
+        _("The no-show is waived.") + (" " + _("Their suspension is lifted.") if lifted else ""),
+        "success",
+    )
+    return redirect(url_for("staff.checkin", code=booking.code))
+
+
+@blueprint.route("/bookings/<code>/verify", methods=["POST"])
+@staff_required
+def verify(code: str) -> Any:
+    booking = booking_here_or_404(code)
+    gate.mark_verified(db.session, booking.resident, current_user, now=utcnow())
+    db.session.commit()
+    flash(_("%(name)s is marked as verified.", name=booking.resident.real_name), "success")
+    return redirect(url_for("staff.checkin", code=booking.code))
+
+
 def chosen_day(school: School) -> date | None:
     raw = request.args.get("day")
     if not raw:

@@ -305,3 +305,46 @@ def test_the_qr_code_opens_the_staff_check_in_page(app, client, world):
     with app.test_request_context(), app.app_context():
         booking = db.session.scalar(sa.select(Booking).where(Booking.code == "CAR004"))
         assert checkin_url(booking).endswith("/staff/checkin/CAR004")
+
+
+def test_staff_waive_a_no_show_and_verify_a_resident(app, client, world):
+    add_booking(
+        app,
+        world["parking"],
+        world["ann"],
+        "MISS01",
+        status=BookingStatus.NO_SHOW,
+        start_in=timedelta(days=-1),
+        places=1,
+        plate="粤S22222",
+    )
+    with app.app_context():
+        from booking.models import User
+
+        ann = db.session.get(User, world["ann"].id)
+        ann.suspended_until = utcnow() + timedelta(days=10)
+        db.session.commit()
+    login(client, "13900000001")
+    page = client.get("/staff/checkin/MISS01", headers=EN)
+    assert "Waive this no-show" in page.text
+    refused = client.post(
+        "/staff/bookings/MISS01/waive", data={"reason": ""}, headers=EN, follow_redirects=True
+    )
+    assert "Give the resident a reason." in refused.text
+    done = client.post(
+        "/staff/bookings/MISS01/waive",
+        data={"reason": "交通管制"},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "The no-show is waived." in done.text
+    assert "Their suspension is lifted." in done.text
+    verified = client.post("/staff/bookings/MISS01/verify", headers=EN, follow_redirects=True)
+    assert "is marked as verified" in verified.text
+    with app.app_context():
+        from booking.models import User
+
+        ann = db.session.get(User, world["ann"].id)
+        assert ann.is_verified
+        assert ann.suspended_until is None
+    assert client.post("/staff/bookings/THERE9/waive", data={"reason": "x"}).status_code == 404

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from booking.models import (
     AuditEvent,
     Booking,
+    BookingPolicy,
     BookingStatus,
     FacilityKind,
     Notice,
+    Role,
     Slot,
     VisitorTerms,
     WaitlistStatus,
@@ -417,3 +419,72 @@ def test_undecided_requests_expire_when_their_slot_starts(db_session, make_slot,
     assert held(db_session, slot) == 0
     kinds = db_session.scalars(sa.select(Notice.kind).where(Notice.user_id == resident.id)).all()
     assert kinds == ["booking_pending", "booking_expired"]
+
+
+def test_no_shows_suspend_repeaters_and_a_waiver_lifts_it(
+    db_session, make_slot, make_user, make_facility
+):
+    from booking.services import gate
+
+    resident = make_user()
+    facility = make_facility()
+    staff = make_user(Role.STAFF, school=facility.school)
+    policy = Policy(
+        no_show_limit=2, no_show_window_days=30, suspension_days=14, no_show_grace_minutes=30
+    )
+    db_session.add(BookingPolicy(facility_id=facility.id, no_show_limit=2, suspension_days=14))
+    db_session.flush()
+    first = book(
+        db_session,
+        make_slot(facility, start=NOW + timedelta(hours=3)).id,
+        resident,
+        ONE,
+        policy=policy,
+        now=NOW,
+    )
+    second = book(
+        db_session,
+        make_slot(facility, start=NOW + timedelta(hours=6)).id,
+        resident,
+        ONE,
+        policy=policy,
+        now=NOW,
+    )
+    within_grace = first.slot.ends_at + timedelta(minutes=29)
+    assert gate.mark_no_shows(db_session, within_grace) == {"no_shows": 0, "suspended": 0}
+    after_first = first.slot.ends_at + timedelta(minutes=30)
+    assert gate.mark_no_shows(db_session, after_first) == {"no_shows": 1, "suspended": 0}
+    after_second = second.slot.ends_at + timedelta(hours=1)
+    assert gate.mark_no_shows(db_session, after_second) == {"no_shows": 1, "suspended": 1}
+    assert resident.suspended_until == after_second + timedelta(days=14)
+    kinds = db_session.scalars(sa.select(Notice.kind).where(Notice.user_id == resident.id)).all()
+    assert kinds.count("booking_no_show") == 2
+    assert "suspended" in kinds
+    with pytest.raises(gate.ReasonRequired):
+        gate.waive_no_show(db_session, second, staff, reason=" ", now=after_second)
+    assert gate.waive_no_show(db_session, second, staff, reason="台风天交通中断", now=after_second)
+    assert resident.suspended_until is None
+    with pytest.raises(gate.CheckInRefused):
+        gate.waive_no_show(db_session, second, staff, reason="again", now=after_second)
+
+
+def test_reminders_go_the_evening_before_once(db_session, make_slot, make_user):
+    from booking.services import gate
+
+    resident = make_user()
+    tomorrow_evening = NOW + timedelta(days=1, hours=9)  # 19:00 tomorrow in Shanghai
+    booking = book(
+        db_session, make_slot(start=tomorrow_evening).id, resident, ONE, policy=POLICY, now=NOW
+    )
+    book(
+        db_session,
+        make_slot(start=NOW + timedelta(days=3)).id,
+        resident,
+        ONE,
+        policy=POLICY,
+        now=NOW,
+    )
+    evening = NOW + timedelta(hours=9)  # 19:00 today
+    assert gate.send_reminders(db_session, evening) == 1
+    assert booking.reminded_at == evening
+    assert gate.send_reminders(db_session, evening + timedelta(hours=1)) == 0

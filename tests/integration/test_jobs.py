@@ -217,4 +217,7 @@ def test_jobs_commands(runner, app, district):
     assert "succeeded" in listing.output
     unknown = runner.invoke(args=["jobs", "run", "nope"])
     assert unknown.exit_code == 2
-    assert "the jobs are: generate_slots, expire_pending, lapse_offers" in unknown.output
+    assert (
+        "the jobs are: generate_slots, expire_pending, lapse_offers, mark_no_shows"
+        in unknown.output
+    )
