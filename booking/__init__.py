@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.auth.views import blueprint as auth
     from booking.public.views import blueprint as public
     from booking.residents.views import blueprint as residents
+    from booking.staff import manage  # noqa: F401 (its routes join the staff blueprint)
     from booking.staff.views import blueprint as staff
 
     app.register_blueprint(public)

@@ -413,3 +413,68 @@ def _cancel_notice(booking: Booking, reason: Callable[[], str]) -> tuple[str, st
         reason=reason(),
     )
     return subject, body
+
+
+class CapacityBelowHeld(ValidationFailed):
+    code = "capacity_below_held"
+
+
+def change_facility(
+    session: Session, facility: Facility, changes: dict[str, object], *, actor: User, now: datetime
+) -> None:
+    """Edit a facility. A capacity below the places already held in a future
+    slot is refused, naming those slots; otherwise future slots that follow
+    the facility's capacity take the new one. Raises CapacityBelowHeld."""
+    capacity = int(changes.get("capacity", facility.capacity))  # type: ignore[call-overload]
+    if capacity != facility.capacity:
+        crowded = session.scalars(
+            sa.select(Slot)
+            .where(
+                Slot.facility_id == facility.id,
+                Slot.starts_at > now,
+                Slot.held > capacity,
+                Slot.cancelled_at.is_(None),
+            )
+            .order_by(Slot.starts_at)
+        ).all()
+        if crowded:
+            tz = clock.zone(facility.school.timezone)
+            listed = ", ".join(
+                f"{clock.to_local(slot.starts_at, tz):%Y-%m-%d %H:%M} ({slot.held})"
+                for slot in crowded[:10]
+            )
+            raise CapacityBelowHeld(
+                _(
+                    "Future slots already hold more than %(capacity)d places: %(slots)s",
+                    capacity=capacity,
+                    slots=listed,
+                ),
+                field="capacity",
+            )
+        session.execute(
+            sa.update(Slot)
+            .where(
+                Slot.facility_id == facility.id,
+                Slot.starts_at > now,
+                Slot.capacity == facility.capacity,
+            )
+            .values(capacity=capacity)
+            .execution_options(synchronize_session=False)
+        )
+    before = {name: getattr(facility, name) for name in changes}
+    for name, value in changes.items():
+        setattr(facility, name, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="facility.change",
+        target_type="facility",
+        target_id=facility.id,
+        school_id=facility.school_id,
+        now=now,
+        details={
+            "before": {k: str(v) for k, v in before.items()},
+            "after": {k: str(v) for k, v in changes.items()},
+        },
+    )

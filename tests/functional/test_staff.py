@@ -348,3 +348,194 @@ def test_staff_waive_a_no_show_and_verify_a_resident(app, client, world):
         assert ann.is_verified
         assert ann.suspended_until is None
     assert client.post("/staff/bookings/THERE9/waive", data={"reason": "x"}).status_code == 404
+
+
+def local_day(days):
+    from booking.services.clock import local_date, zone
+
+    return local_date(utcnow() + timedelta(days=days), zone("Asia/Shanghai"))
+
+
+def test_a_closure_is_previewed_with_the_bookings_it_cancels_then_confirmed(app, client, world):
+    add_booking(
+        app,
+        world["parking"],
+        world["ann"],
+        "CAR010",
+        status=BookingStatus.CONFIRMED,
+        start_in=timedelta(days=2),
+        places=1,
+        plate="粤S10101",
+    )
+    day = local_day(2)
+    form = {
+        "facility": world["parking"].id,
+        "first_day": day.isoformat(),
+        "last_day": day.isoformat(),
+        "reason": "maintenance",
+        "note": "地面维修",
+    }
+    login(client, "13900000001")
+    preview = client.post("/staff/closures", data=form, headers=EN)
+    assert preview.status_code == 200
+    assert "Before you confirm" in preview.text
+    assert "1 bookings will be cancelled" in preview.text
+    assert "CAR010" in preview.text
+    assert status_of(app, "CAR010") == BookingStatus.CONFIRMED  # a preview changes nothing
+    with app.app_context():
+        from booking.models import Closure
+
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
+    done = client.post(
+        "/staff/closures", data={**form, "confirm": "1"}, headers=EN, follow_redirects=True
+    )
+    assert "1 bookings cancelled" in done.text
+    assert status_of(app, "CAR010") == BookingStatus.CANCELLED
+    assert "地面维修" in done.text
+    log = client.get("/staff/audit", headers=EN).text
+    assert "closure.add" in log
+    assert "booking.cancelled" in log
+
+
+def test_closure_bad_input(app, client, world):
+    login(client, "13900000001")
+    past = local_day(-3).isoformat()
+    response = client.post(
+        "/staff/closures",
+        data={"facility": 0, "first_day": past, "last_day": past, "reason": "exam"},
+        headers=EN,
+    )
+    assert response.status_code == 400
+    assert "entirely in the past" in response.text
+    backwards = client.post(
+        "/staff/closures",
+        data={
+            "facility": 0,
+            "first_day": local_day(5).isoformat(),
+            "last_day": local_day(3).isoformat(),
+            "reason": "exam",
+        },
+        headers=EN,
+    )
+    assert backwards.status_code == 400
+    assert "must end after it starts" in backwards.text
+    foreign = client.post(
+        "/staff/closures",
+        data={
+            "facility": world["other_hall"].id,
+            "first_day": local_day(3).isoformat(),
+            "last_day": local_day(3).isoformat(),
+            "reason": "exam",
+        },
+        headers=EN,
+    )
+    assert foreign.status_code in (400, 404)
+
+
+def test_opening_hours_are_previewed_and_overlaps_refused(app, client, world):
+    login(client, "13900000001")
+    hall = world["hall"]
+    form = {
+        "valid_from": local_day(0).isoformat(),
+        "valid_until": local_day(60).isoformat(),
+        "weekdays": ["5", "6"],
+        "day_type": "all_days",
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "slot_minutes": "180",
+    }
+    preview = client.post(f"/staff/facilities/{hall.id}/rules", data=form, headers=EN)
+    assert "Before you confirm" in preview.text
+    assert "new slots will be published" in preview.text
+    client.post(f"/staff/facilities/{hall.id}/rules", data={**form, "confirm": "1"}, headers=EN)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Slot).where(Slot.facility_id == hall.id)
+            )
+            > 0
+        )
+    overlap = client.post(
+        f"/staff/facilities/{hall.id}/rules",
+        data={**form, "start_time": "11:00", "end_time": "13:00", "slot_minutes": "60"},
+        headers=EN,
+    )
+    assert overlap.status_code == 400
+    assert "overlaps the rule 09:00–12:00" in overlap.text
+    bad = client.post(
+        f"/staff/facilities/{hall.id}/rules", data={**form, "end_time": "08:00"}, headers=EN
+    )
+    assert bad.status_code == 400
+    assert "closing time must be after" in bad.text
+    assert (
+        client.post(f"/staff/facilities/{world['other_hall'].id}/rules", data=form).status_code
+        == 404
+    )
+
+
+def test_capacity_below_what_future_slots_hold_is_refused(app, client, world):
+    add_booking(
+        app,
+        world["parking"],
+        world["ann"],
+        "CAR011",
+        status=BookingStatus.CONFIRMED,
+        start_in=timedelta(days=2),
+        places=4,
+        plate="粤S30303",
+    )
+    login(client, "13900000001")
+    parking = world["parking"]
+    form = {"kind": "parking", "name": "停车场", "capacity": 3, "is_active": "y"}
+    refused = client.post(f"/staff/facilities/{parking.id}/edit", data=form, headers=EN)
+    assert refused.status_code == 409
+    assert "Future slots already hold more than 3 places" in refused.text
+    saved = client.post(
+        f"/staff/facilities/{parking.id}/edit", data={**form, "capacity": 8}, headers=EN
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        from booking.models import Facility
+
+        assert db.session.get(Facility, parking.id).capacity == 8
+    assert client.get(f"/staff/facilities/{world['other_hall'].id}/edit").status_code == 404
+    assert client.get(f"/staff/facilities/{world['other_hall'].id}/policy").status_code == 404
+
+
+def test_new_facility_policy_and_calendar(app, client, world):
+    login(client, "13900000001")
+    created = client.post(
+        "/staff/facilities/new",
+        data={"kind": "sports_venue", "name": "体育馆", "capacity": 30, "is_active": "y"},
+        headers=EN,
+    )
+    assert created.status_code == 302
+    duplicate = client.post(
+        "/staff/facilities/new",
+        data={"kind": "sports_venue", "name": "体育馆", "capacity": 30},
+        headers=EN,
+    )
+    assert duplicate.status_code == 409
+    policy = client.post(
+        f"/staff/facilities/{world['hall'].id}/policy",
+        data={"advance_days": 14, "verified_only": "yes"},
+        headers=EN,
+    )
+    assert policy.status_code == 302
+    with app.app_context():
+        from booking.models import BookingPolicy
+
+        row = db.session.scalar(
+            sa.select(BookingPolicy).where(BookingPolicy.facility_id == world["hall"].id)
+        )
+        assert (row.advance_days, row.verified_only, row.cancel_deadline_minutes) == (
+            14,
+            True,
+            None,
+        )
+    add_booking(app, world["hall"], world["ann"], "HALL09", status=BookingStatus.CONFIRMED)
+    calendar = client.get(
+        "/staff/calendar", query_string={"week": local_day(2).isoformat()}, headers=EN
+    )
+    assert "安" in calendar.text
+    assert client.get("/staff/calendar", query_string={"week": "soon"}).status_code == 400

@@ -1,0 +1,363 @@
+"""Running the school's facilities: facilities, opening rules, closures and
+booking policy. Changes to rules and closures are previewed (what they would
+add, remove and cancel) before staff confirm them."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from booking import labels
+from booking.extensions import db
+from booking.models import (
+    Booking,
+    BookingPolicy,
+    Closure,
+    ClosureReason,
+    DayType,
+    Facility,
+    FacilityKind,
+    OpeningRule,
+    Slot,
+)
+from booking.services import clock, supply
+from booking.services.clock import utcnow
+from booking.services.errors import DomainError
+from booking.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
+from booking.staff.views import blueprint, my_school, staff_required
+
+FACILITY_FIELDS = (
+    "kind",
+    "name",
+    "name_en",
+    "capacity",
+    "is_exclusive",
+    "requires_approval",
+    "description",
+    "entrance_notes",
+    "is_active",
+)
+
+
+def facility_here_or_404(facility_id: int) -> Facility:
+    facility = db.session.get(Facility, facility_id)
+    if facility is None or facility.school_id != current_user.school_id:
+        abort(404)
+    return facility
+
+
+def attach(form: Any, error: DomainError) -> None:
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+@blueprint.route("/facilities")
+@staff_required
+def facilities() -> str:
+    school = my_school()
+    rows = db.session.scalars(
+        sa.select(Facility).where(Facility.school_id == school.id).order_by(Facility.id)
+    ).all()
+    return render_template("staff/facilities.html", school=school, facilities=rows)
+
+
+@blueprint.route("/facilities/new", methods=["GET", "POST"])
+@staff_required
+def new_facility() -> Any:
+    form = FacilityForm()
+    if form.validate_on_submit():
+        facility = Facility(school_id=current_user.school_id, created_at=utcnow())
+        for name in FACILITY_FIELDS:
+            setattr(
+                facility,
+                name,
+                FacilityKind(form.kind.data) if name == "kind" else getattr(form, name).data,
+            )
+        facility.name_en = facility.name_en or None
+        db.session.add(facility)
+        try:
+            db.session.flush()
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            form.name.errors = [_("This school already has a facility of that name.")]
+            return render_template("staff/facility_form.html", form=form, facility=None), 409
+        supply.audit.record(
+            db.session,
+            actor=current_user,
+            action="facility.add",
+            target_type="facility",
+            target_id=facility.id,
+            school_id=facility.school_id,
+            now=utcnow(),
+        )
+        db.session.commit()
+        flash(_("Facility added. Now give it opening hours."), "success")
+        return redirect(url_for("staff.rules", facility_id=facility.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/facility_form.html", form=form, facility=None), status
+
+
+@blueprint.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_facility(facility_id: int) -> Any:
+    facility = facility_here_or_404(facility_id)
+    form = FacilityForm(obj=facility)
+    if request.method == "GET":
+        form.kind.data = facility.kind.value
+    if form.validate_on_submit():
+        changes = {name: getattr(form, name).data for name in FACILITY_FIELDS}
+        changes["kind"] = FacilityKind(changes["kind"])
+        changes["name_en"] = changes["name_en"] or None
+        try:
+            supply.change_facility(db.session, facility, changes, actor=current_user, now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            attach(form, error)
+            return render_template("staff/facility_form.html", form=form, facility=facility), 409
+        db.session.commit()
+        flash(_("Facility saved."), "success")
+        return redirect(url_for("staff.facilities"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/facility_form.html", form=form, facility=facility), status
+
+
+def preview_or_apply(
+    change: Any, facility_ids: list[int], reason: Any, template: str, **context: Any
+) -> Any:
+    """Run `change`, then bring slots in line: a preview rolls everything back
+    and shows what would happen; `confirm` keeps it."""
+    now = utcnow()
+    confirm = request.form.get("confirm") == "1"
+    change(now)
+    report = supply.reconcile(
+        db.session, facility_ids, now=now, reason=reason, actor=current_user, dry_run=not confirm
+    )
+    if not confirm:
+        affected = [(item.slot, item.bookings) for item in report.cancelled]
+        page = render_template(template, report=report, affected=affected, preview=True, **context)
+        db.session.rollback()
+        return page
+    db.session.commit()
+    flash(
+        _(
+            "Saved: %(created)d slots added, %(removed)d removed, %(cancelled)d bookings cancelled "
+            "and their residents told.",
+            created=report.created,
+            removed=report.removed,
+            cancelled=report.bookings_cancelled,
+        ),
+        "success",
+    )
+    return None
+
+
+@blueprint.route("/facilities/<int:facility_id>/rules", methods=["GET", "POST"])
+@staff_required
+def rules(facility_id: int) -> Any:
+    facility = facility_here_or_404(facility_id)
+    form = RuleForm()
+    context = {"facility": facility, "school": facility.school, "form": form}
+    if form.validate_on_submit():
+        data = supply.RuleInput(
+            valid_from=form.valid_from.data,
+            valid_until=form.valid_until.data,
+            weekdays=form.weekday_mask(),
+            day_type=DayType(form.day_type.data),
+            start_time=form.start_time.data,
+            end_time=form.end_time.data,
+            slot_minutes=form.slot_minutes.data,
+            capacity=form.capacity.data,
+        )
+        try:
+            leftover = supply.check_rule(data, facility.rules)
+            done = preview_or_apply(
+                lambda now: supply.add_rule(
+                    db.session, facility, data, actor=current_user, now=now
+                ),
+                [facility.id],
+                lambda: _("Opening hours changed"),
+                "staff/rules.html",
+                leftover=leftover,
+                **context,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach(form, error)
+            return render_template("staff/rules.html", **context), 400
+        if done is not None:
+            return done
+        return redirect(url_for("staff.rules", facility_id=facility.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/rules.html", **context), status
+
+
+@blueprint.route("/rules/<int:rule_id>/remove", methods=["POST"])
+@staff_required
+def remove_rule(rule_id: int) -> Any:
+    rule = db.session.get(OpeningRule, rule_id)
+    if rule is None or rule.facility.school_id != current_user.school_id:
+        abort(404)
+    facility = rule.facility
+    done = preview_or_apply(
+        lambda now: supply.remove_rule(db.session, rule, actor=current_user, now=now),
+        [facility.id],
+        lambda: _("Opening hours changed"),
+        "staff/rule_remove.html",
+        facility=facility,
+        school=facility.school,
+        rule=rule,
+    )
+    if done is not None:
+        return done
+    return redirect(url_for("staff.rules", facility_id=facility.id))
+
+
+def closure_window(form: ClosureForm, tz: Any) -> tuple[datetime, datetime]:
+    starts = clock.local_instant(form.first_day.data, form.from_time.data or time(0), tz)
+    if form.to_time.data:
+        ends = clock.local_instant(form.last_day.data, form.to_time.data, tz)
+    else:
+        ends = clock.local_instant(form.last_day.data + timedelta(days=1), time(0), tz)
+    return starts, ends
+
+
+@blueprint.route("/closures", methods=["GET", "POST"])
+@staff_required
+def closures() -> Any:
+    school = my_school()
+    form = ClosureForm()
+    options = db.session.scalars(
+        sa.select(Facility).where(Facility.school_id == school.id).order_by(Facility.id)
+    ).all()
+    form.facility.choices = [SelectChoice("0", _("The whole school"))] + [
+        SelectChoice(str(f.id), f.name) for f in options
+    ]
+    upcoming = db.session.scalars(
+        sa.select(Closure)
+        .where(Closure.school_id == school.id, Closure.ends_at > utcnow())
+        .options(joinedload(Closure.facility))
+        .order_by(Closure.starts_at)
+    ).all()
+    context = {"school": school, "form": form, "upcoming": upcoming}
+    if form.validate_on_submit():
+        facility = facility_here_or_404(form.facility.data) if form.facility.data else None
+        starts, ends = closure_window(form, clock.zone(school.timezone))
+        reason = ClosureReason(form.reason.data)
+        note = form.note.data or ""
+        ids = [facility.id] if facility else [f.id for f in options if f.is_active]
+        try:
+            done = preview_or_apply(
+                lambda now: supply.add_closure(
+                    db.session,
+                    school,
+                    facility,
+                    starts_at=starts,
+                    ends_at=ends,
+                    reason=reason,
+                    note=note,
+                    actor=current_user,
+                    now=now,
+                ),
+                ids,
+                lambda: f"{labels.CLOSURE_REASONS[reason]} {note}".strip(),
+                "staff/closures.html",
+                **context,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach(form, error)
+            return render_template("staff/closures.html", **context), 400
+        if done is not None:
+            return done
+        return redirect(url_for("staff.closures"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/closures.html", **context), status
+
+
+@blueprint.route("/facilities/<int:facility_id>/policy", methods=["GET", "POST"])
+@staff_required
+def policy(facility_id: int) -> Any:
+    facility = facility_here_or_404(facility_id)
+    row = facility.policy or BookingPolicy(facility_id=facility.id)
+    form = PolicyForm(obj=row)
+    if request.method == "GET":
+        form.verified_only.data = {None: "", True: "yes", False: "no"}[row.verified_only]
+    if form.validate_on_submit():
+        for name in (
+            "advance_days",
+            "release_time",
+            "cancel_deadline_minutes",
+            "max_active_bookings",
+            "max_weekly_per_kind",
+            "waitlist_offer_minutes",
+        ):
+            setattr(row, name, getattr(form, name).data)
+        row.verified_only = {"": None, "yes": True, "no": False}[form.verified_only.data]
+        db.session.add(row)
+        db.session.flush()
+        supply.audit.record(
+            db.session,
+            actor=current_user,
+            action="policy.change",
+            target_type="facility",
+            target_id=facility.id,
+            school_id=facility.school_id,
+            now=utcnow(),
+        )
+        db.session.commit()
+        flash(_("Booking rules saved."), "success")
+        return redirect(url_for("staff.facilities"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/policy.html", form=form, facility=facility), status
+
+
+@blueprint.route("/calendar")
+@staff_required
+def calendar() -> Any:
+    school = my_school()
+    tz = clock.zone(school.timezone)
+    today = clock.local_date(utcnow(), tz)
+    raw = request.args.get("week")
+    try:
+        chosen = datetime.strptime(raw, "%Y-%m-%d").date() if raw else today  # noqa: DTZ007
+    except ValueError:
+        return render_template(
+            "errors/error.html", status=400, message=_("Choose a date written as YYYY-MM-DD.")
+        ), 400
+    monday = clock.week_start(chosen)
+    start = clock.local_instant(monday, time(0), tz)
+    rows = db.session.scalars(
+        sa.select(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .join(Facility, Slot.facility_id == Facility.id)
+        .where(
+            Facility.school_id == school.id,
+            Slot.starts_at >= start,
+            Slot.starts_at < start + timedelta(days=7),
+            Booking.status.in_(("pending", "confirmed", "checked_in", "no_show")),
+        )
+        .options(joinedload(Booking.slot).joinedload(Slot.facility), joinedload(Booking.resident))
+        .order_by(Slot.starts_at, Facility.id)
+    ).all()
+    by_day = {monday + timedelta(days=n): [] for n in range(7)}
+    for booking in rows:
+        by_day[clock.local_date(booking.slot.starts_at, tz)].append(booking)
+    return render_template(
+        "staff/calendar.html",
+        school=school,
+        by_day=by_day,
+        monday=monday,
+        today=today,
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+    )
