@@ -55,3 +55,41 @@ WEEKDAYS = (
     _l("Sat"),
     _l("Sun"),
 )
+
+AUDIT_ACTIONS = {
+    "booking.pending": _l("Request made"),
+    "booking.confirmed": _l("Booking confirmed"),
+    "booking.rejected": _l("Request declined"),
+    "booking.cancelled": _l("Booking cancelled"),
+    "booking.expired": _l("Request expired"),
+    "booking.checked_in": _l("Checked in"),
+    "booking.no_show": _l("No-show"),
+    "booking.no_show_waived": _l("No-show waived"),
+    "waitlist.join": _l("Joined the waitlist"),
+    "waitlist.offer": _l("Waitlist offer"),
+    "waitlist.accepted": _l("Offer accepted"),
+    "waitlist.declined": _l("Offer declined"),
+    "waitlist.lapsed": _l("Offer lapsed"),
+    "waitlist.left": _l("Left the waitlist"),
+    "waitlist.skipped": _l("Skipped on the waitlist"),
+    "waitlist.cancelled": _l("Waitlist closed"),
+    "rule.add": _l("Opening hours added"),
+    "rule.change": _l("Opening hours changed"),
+    "rule.remove": _l("Opening hours removed"),
+    "closure.add": _l("Closure added"),
+    "facility.add": _l("Facility added"),
+    "facility.change": _l("Facility changed"),
+    "policy.change": _l("Booking rules changed"),
+    "resident.verified": _l("Resident verified"),
+    "resident.suspended": _l("Resident suspended"),
+    "resident.suspension_lifted": _l("Suspension lifted"),
+}
+
+AUDIT_GROUPS = {
+    "booking": _l("Bookings"),
+    "waitlist": _l("Waitlist"),
+    "rule": _l("Opening hours"),
+    "closure": _l("Closures"),
+    "facility": _l("Facilities"),
+    "resident": _l("Residents"),
+}

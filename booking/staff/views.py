@@ -275,7 +275,7 @@ def visitors_csv() -> Any:
                 slot.facility.name,
                 booking.resident.real_name,
                 booking.resident.masked_phone,
-                booking.places,
+                booking.attendance if slot.facility.is_exclusive else booking.places,
                 booking.plate or "",
                 booking.code,
                 booking.status.value,
@@ -318,8 +318,4 @@ def audit_log() -> Any:
         events=db.session.scalars(query).all(),
         action=action,
         day=raw_day,
-        actions=AUDIT_ACTIONS,
     )
-
-
-AUDIT_ACTIONS = ("booking", "waitlist", "rule", "closure")

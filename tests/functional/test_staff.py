@@ -244,12 +244,12 @@ def test_audit_log_shows_decisions_filterable(app, client, world):
     login(client, "13900000001")
     client.post("/staff/requests/HALL05/reject", data={"reason": "维修", "version": 1})
     log = client.get("/staff/audit", query_string={"action": "booking"}, headers=EN)
-    assert "booking.rejected" in log.text
+    assert "Request declined" in log.text
+    assert "HALL05" in log.text
     assert "维修" in log.text
-    assert (
-        "booking.rejected"
-        not in client.get("/staff/audit", query_string={"action": "closure"}).text
-    )
+    closures_only = client.get("/staff/audit", query_string={"action": "closure"}, headers=EN)
+    assert "Request declined" not in closures_only.text
+    assert "申请被拒绝" in client.get("/staff/audit", headers={"Accept-Language": "zh-CN"}).text
 
 
 def test_every_staff_route_answers_404_for_another_schools_records(app, client, world):
@@ -393,8 +393,8 @@ def test_a_closure_is_previewed_with_the_bookings_it_cancels_then_confirmed(app,
     assert status_of(app, "CAR010") == BookingStatus.CANCELLED
     assert "地面维修" in done.text
     log = client.get("/staff/audit", headers=EN).text
-    assert "closure.add" in log
-    assert "booking.cancelled" in log
+    assert "Closure added" in log
+    assert "Booking cancelled" in log
 
 
 def test_closure_bad_input(app, client, world):
