@@ -1,6 +1,6 @@
 """The staff area: decisions, the gate, visitors, the log, and one school's walls."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -539,3 +539,62 @@ def test_new_facility_policy_and_calendar(app, client, world):
     )
     assert "安" in calendar.text
     assert client.get("/staff/calendar", query_string={"week": "soon"}).status_code == 400
+
+
+def test_the_authorization_walk_every_staff_route_with_another_schools_ids(app, client, world):
+    """Every /staff route naming a record, given the other school's: 404, nothing changed."""
+    add_booking(app, world["other_hall"], world["bo"], "THERE2")
+    with app.app_context():
+        from booking.models import OpeningRule
+
+        rule = OpeningRule(
+            facility_id=world["other_hall"].id,
+            valid_from=local_day(0),
+            valid_until=local_day(30),
+            weekdays=127,
+            start_time=time(9),
+            end_time=time(12),
+            slot_minutes=60,
+        )
+        db.session.add(rule)
+        db.session.commit()
+        foreign = {"code": "THERE2", "facility_id": world["other_hall"].id, "rule_id": rule.id}
+    login(client, "13900000001")
+    walked = 0
+    for url_rule in app.url_map.iter_rules():
+        if not url_rule.rule.startswith("/staff/") or not url_rule.arguments:
+            continue
+        path = url_rule.rule
+        for name in url_rule.arguments:
+            path = path.replace(f"<{name}>", str(foreign[name])).replace(
+                f"<int:{name}>", str(foreign[name])
+            )
+        for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(
+                path, method=method, data={"reason": "x", "version": 1, "confirm": "1"}
+            )
+            assert response.status_code == 404, (method, path, response.status_code)
+            walked += 1
+    assert walked >= 14
+    assert status_of(app, "THERE2") == BookingStatus.PENDING
+    with app.app_context():
+        from booking.models import OpeningRule
+
+        assert db.session.get(OpeningRule, foreign["rule_id"]) is not None
+    # a form naming another school's facility
+    day = local_day(3).isoformat()
+    response = client.post(
+        "/staff/closures",
+        data={
+            "facility": world["other_hall"].id,
+            "first_day": day,
+            "last_day": day,
+            "reason": "exam",
+            "confirm": "1",
+        },
+    )
+    assert response.status_code in (400, 404)
+    with app.app_context():
+        from booking.models import Closure
+
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
