@@ -201,12 +201,63 @@ def rules(facility_id: int) -> Any:
     return render_template("staff/rules.html", **context), status
 
 
-@blueprint.route("/rules/<int:rule_id>/remove", methods=["POST"])
-@staff_required
-def remove_rule(rule_id: int) -> Any:
+def rule_input(form: RuleForm) -> supply.RuleInput:
+    return supply.RuleInput(
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
+        weekdays=form.weekday_mask(),
+        day_type=DayType(form.day_type.data),
+        start_time=form.start_time.data,
+        end_time=form.end_time.data,
+        slot_minutes=form.slot_minutes.data,
+        capacity=form.capacity.data,
+    )
+
+
+def rule_here_or_404(rule_id: int) -> OpeningRule:
     rule = db.session.get(OpeningRule, rule_id)
     if rule is None or rule.facility.school_id != current_user.school_id:
         abort(404)
+    return rule
+
+
+@blueprint.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_rule(rule_id: int) -> Any:
+    rule = rule_here_or_404(rule_id)
+    facility = rule.facility
+    form = RuleForm(obj=rule)
+    if request.method == "GET":
+        form.weekdays.data = [str(bit) for bit in range(7) if rule.weekdays & (1 << bit)]
+        form.day_type.data = rule.day_type.value
+    context = {"facility": facility, "school": facility.school, "form": form, "rule": rule}
+    if form.validate_on_submit():
+        data = rule_input(form)
+        try:
+            leftover = supply.check_rule(data, [r for r in facility.rules if r.id != rule.id])
+            done = preview_or_apply(
+                lambda now: supply.update_rule(db.session, rule, data, actor=current_user, now=now),
+                [facility.id],
+                lambda: _("Opening hours changed"),
+                "staff/rule_edit.html",
+                leftover=leftover,
+                **context,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach(form, error)
+            return render_template("staff/rule_edit.html", **context), 400
+        if done is not None:
+            return done
+        return redirect(url_for("staff.rules", facility_id=facility.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/rule_edit.html", **context), status
+
+
+@blueprint.route("/rules/<int:rule_id>/remove", methods=["POST"])
+@staff_required
+def remove_rule(rule_id: int) -> Any:
+    rule = rule_here_or_404(rule_id)
     facility = rule.facility
     done = preview_or_apply(
         lambda now: supply.remove_rule(db.session, rule, actor=current_user, now=now),

@@ -598,3 +598,40 @@ def test_the_authorization_walk_every_staff_route_with_another_schools_ids(app, 
         from booking.models import Closure
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
+
+
+def test_opening_hours_can_be_changed_with_a_preview(app, client, world):
+    login(client, "13900000001")
+    hall = world["hall"]
+    form = {
+        "valid_from": local_day(0).isoformat(),
+        "valid_until": local_day(60).isoformat(),
+        "weekdays": ["0", "1", "2", "3", "4", "5", "6"],
+        "day_type": "all_days",
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "slot_minutes": "180",
+    }
+    client.post(f"/staff/facilities/{hall.id}/rules", data={**form, "confirm": "1"})
+    with app.app_context():
+        from booking.models import OpeningRule
+
+        rule_id = db.session.scalar(
+            sa.select(OpeningRule.id).where(OpeningRule.facility_id == hall.id)
+        )
+    page = client.get(f"/staff/rules/{rule_id}/edit", headers=EN)
+    assert 'value="09:00"' in page.text
+    preview = client.post(
+        f"/staff/rules/{rule_id}/edit",
+        data={**form, "start_time": "14:00", "end_time": "17:00"},
+        headers=EN,
+    )
+    assert "Before you confirm" in preview.text
+    client.post(
+        f"/staff/rules/{rule_id}/edit",
+        data={**form, "start_time": "14:00", "end_time": "17:00", "confirm": "1"},
+    )
+    with app.app_context():
+        from booking.models import OpeningRule
+
+        assert db.session.get(OpeningRule, rule_id).start_time == time(14)
