@@ -14,9 +14,17 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Slot, User, WaitlistEntry
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Facility,
+    Slot,
+    User,
+    WaitlistEntry,
+)
 from booking.models import WaitlistStatus as W
 from booking.services import audit, notices
 from booking.services.booking_errors import (
@@ -371,6 +379,11 @@ def my_entries(session: Session, resident: User, now: datetime) -> list[Waitlist
                 WaitlistEntry.resident_id == resident.id,
                 WaitlistEntry.status.in_((W.WAITING, W.OFFERED)),
                 Slot.starts_at > now,
+            )
+            .options(
+                contains_eager(WaitlistEntry.slot)
+                .joinedload(Slot.facility)
+                .joinedload(Facility.school)
             )
             .order_by(Slot.starts_at)
         )

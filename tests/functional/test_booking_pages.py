@@ -293,3 +293,34 @@ def test_find_by_kind_date_and_time(client, reading, make_live_slot, make_facili
     assert "停车场" not in found.text
     for query in ({"kind": "pool"}, {"date": "tomorrow"}, {"time": "25:99"}):
         assert client.get("/find", query_string=query, headers=EN).status_code == 400
+
+
+def count_queries(app, action):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            action()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_busy_pages_make_the_same_few_queries_however_much_there_is(
+    app, client, reading, resident, make_live_slot
+):
+    few = [make_live_slot(reading, days=1, later_by=timedelta(hours=h)) for h in (0, 3)]
+    for slot_id in few:
+        client.post(f"/slots/{slot_id}/book", data={"places": 1})
+    week_small = count_queries(app, lambda: client.get(f"/facilities/{reading.id}"))
+    mine_small = count_queries(app, lambda: client.get("/me/bookings"))
+    more = [make_live_slot(reading, days=2, later_by=timedelta(hours=h)) for h in (0, 3, 6, 9)]
+    for slot_id in more:
+        client.post(f"/slots/{slot_id}/book", data={"places": 1})
+    assert count_queries(app, lambda: client.get(f"/facilities/{reading.id}")) == week_small
+    assert count_queries(app, lambda: client.get("/me/bookings")) == mine_small
+    assert week_small <= 12
