@@ -19,11 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking.models import JobRun, JobRunStatus
-from booking.services import clock, gate
+from booking.services import clock, gate, notices
 from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
 from booking.services.slots import generate_slots
@@ -88,6 +89,21 @@ def run_send_reminders(session: Session, now: datetime, checkpoint: Checkpoint) 
     return {"reminded": gate.send_reminders(session, now)}
 
 
+def run_deliver_outbox(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    config = current_app.config
+    send = None
+    if config.get("MAIL_SERVER"):
+        send = notices.smtp_sender(
+            config["MAIL_SERVER"],
+            config["MAIL_PORT"],
+            config["MAIL_SENDER"],
+            username=config.get("MAIL_USERNAME"),
+            password=config.get("MAIL_PASSWORD"),
+            tls=config.get("MAIL_USE_TLS", False),
+        )
+    return notices.deliver_outbox(session, now, send)
+
+
 class PartialFailure(Exception):
     """Some items failed while the others were done; the counts are kept."""
 
@@ -129,6 +145,12 @@ JOBS: dict[str, Job] = {
             "The evening before, remind residents of tomorrow's confirmed bookings.",
             run_send_reminders,
             daily_at=time(19, 0),
+        ),
+        Job(
+            "deliver_outbox",
+            "E-mail the notices waiting in the outbox, when mail is configured.",
+            run_deliver_outbox,
+            every_minutes=1,
         ),
     )
 }

@@ -3,11 +3,14 @@ until e-mail delivery (when mail is configured) is done."""
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.message import EmailMessage
 
+import sqlalchemy as sa
 from flask_babel import force_locale
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from booking.models import DeliveryStatus, Notice, User
 
@@ -22,9 +25,9 @@ def notify(
     render: Callable[[], tuple[str, str]],
     now: datetime,
     booking_id: int | None = None,
-    mail_enabled: bool = False,
 ) -> Notice:
-    """Create a notice; `render` returns (subject, body) and runs in the user's language."""
+    """Create a notice; `render` returns (subject, body) and runs in the user's language.
+    One for a user with an e-mail address waits in the outbox for deliver_outbox."""
     with force_locale(user.locale or DEFAULT_LOCALE):
         subject, body = render()
     notice = Notice(
@@ -34,10 +37,67 @@ def notify(
         body=body,
         booking_id=booking_id,
         created_at=now,
-        delivery_status=(
-            DeliveryStatus.PENDING if mail_enabled and user.email else DeliveryStatus.NOT_NEEDED
-        ),
-        next_attempt_at=now if mail_enabled and user.email else None,
+        delivery_status=DeliveryStatus.PENDING if user.email else DeliveryStatus.NOT_NEEDED,
+        next_attempt_at=now if user.email else None,
     )
     session.add(notice)
     return notice
+
+
+Sender = Callable[[str, str, str], None]  # (to, subject, body); raises on failure
+MAX_ATTEMPTS = 5
+BATCH = 200
+
+
+def deliver_outbox(session: Session, now: datetime, send: Sender | None) -> dict[str, int]:
+    """E-mail the notices waiting in the outbox. Without mail configured
+    (`send` None) they are marked as not needed: the in-app notice stands.
+    A failed sending is tried again later, backing off, up to MAX_ATTEMPTS."""
+    due = session.scalars(
+        sa.select(Notice)
+        .where(Notice.delivery_status == DeliveryStatus.PENDING, Notice.next_attempt_at <= now)
+        .options(joinedload(Notice.user))
+        .order_by(Notice.id)
+        .limit(BATCH)
+    ).all()
+    counts = {"sent": 0, "failed": 0, "retry": 0, "not_needed": 0}
+    for notice in due:
+        if send is None or not notice.user.email:
+            notice.delivery_status = DeliveryStatus.NOT_NEEDED
+            counts["not_needed"] += 1
+            continue
+        notice.attempts += 1
+        try:
+            send(notice.user.email, notice.subject, notice.body)
+        except Exception as error:  # noqa: BLE001 (any transport failure: try again later)
+            notice.last_error = f"{type(error).__name__}: {error}"[:500]
+            if notice.attempts >= MAX_ATTEMPTS:
+                notice.delivery_status = DeliveryStatus.FAILED
+                counts["failed"] += 1
+            else:
+                notice.next_attempt_at = now + timedelta(minutes=5 * 2**notice.attempts)
+                counts["retry"] += 1
+            continue
+        notice.delivery_status = DeliveryStatus.SENT
+        notice.delivered_at = now
+        counts["sent"] += 1
+    return counts
+
+
+def smtp_sender(
+    host: str, port: int, sender: str, *, username: str | None, password: str | None, tls: bool
+) -> Sender:
+    """A Sender that opens an SMTP connection per message (the outbox is small)."""
+
+    def send(to: str, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = sender, to, subject
+        message.set_content(body)
+        with smtplib.SMTP(host, port, timeout=30) as connection:
+            if tls:
+                connection.starttls()
+            if username:
+                connection.login(username, password or "")
+            connection.send_message(message)
+
+    return send

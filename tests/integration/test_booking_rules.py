@@ -488,3 +488,53 @@ def test_reminders_go_the_evening_before_once(db_session, make_slot, make_user):
     assert gate.send_reminders(db_session, evening) == 1
     assert booking.reminded_at == evening
     assert gate.send_reminders(db_session, evening + timedelta(hours=1)) == 0
+
+
+def test_the_outbox_mails_notices_and_retries_failures(db_session, make_slot, make_user):
+    from booking.models import DeliveryStatus
+    from booking.services.notices import deliver_outbox
+
+    with_mail = make_user(email="li@example.com")
+    without = make_user()
+    book(db_session, make_slot().id, with_mail, ONE, policy=POLICY, now=NOW)
+    book(
+        db_session,
+        make_slot(start=NOW + timedelta(days=3)).id,
+        without,
+        ONE,
+        policy=POLICY,
+        now=NOW,
+    )
+    statuses = dict(db_session.execute(sa.select(Notice.user_id, Notice.delivery_status)).all())
+    assert statuses == {with_mail.id: DeliveryStatus.PENDING, without.id: DeliveryStatus.NOT_NEEDED}
+
+    def broken(to, subject, body):
+        raise ConnectionRefusedError("smtp down")
+
+    assert deliver_outbox(db_session, NOW, broken)["retry"] == 1
+    assert (
+        deliver_outbox(db_session, NOW + timedelta(minutes=1), broken)["retry"] == 0
+    )  # backing off
+    sent = []
+    counts = deliver_outbox(db_session, NOW + timedelta(hours=1), lambda *m: sent.append(m))
+    assert counts["sent"] == 1
+    assert sent[0][0] == "li@example.com"
+    assert "confirmed" in sent[0][1] or "已确认" in sent[0][1]
+    assert (
+        deliver_outbox(db_session, NOW + timedelta(hours=2), lambda *m: sent.append(m))["sent"] == 0
+    )
+
+
+def test_without_mail_the_outbox_is_closed_as_not_needed(db_session, make_slot, make_user):
+    from booking.models import DeliveryStatus
+    from booking.services.notices import deliver_outbox
+
+    resident = make_user(email="wang@example.com")
+    book(db_session, make_slot().id, resident, ONE, policy=POLICY, now=NOW)
+    assert deliver_outbox(db_session, NOW, None) == {
+        "sent": 0,
+        "failed": 0,
+        "retry": 0,
+        "not_needed": 1,
+    }
+    assert db_session.scalar(sa.select(Notice.delivery_status)) == DeliveryStatus.NOT_NEEDED
