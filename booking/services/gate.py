@@ -147,6 +147,7 @@ class GateVerdict:
 
     can_check_in: bool
     message: str
+    done: bool = False  # already checked in: not an error at the gate
 
 
 def gate_verdict(booking: Booking, now: datetime) -> GateVerdict:
@@ -155,7 +156,7 @@ def gate_verdict(booking: Booking, now: datetime) -> GateVerdict:
     tz = clock.zone(school.timezone)
     if booking.status == S.CHECKED_IN:
         when = clock.to_local(booking.checked_in_at or now, tz).strftime("%H:%M")
-        return GateVerdict(False, _("Already checked in at %(time)s.", time=when))
+        return GateVerdict(False, _("Already checked in at %(time)s.", time=when), done=True)
     if booking.status == S.PENDING:
         return GateVerdict(False, _("Not valid: the request has not been approved."))
     if booking.status != S.CONFIRMED:

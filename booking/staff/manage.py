@@ -32,6 +32,7 @@ from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
 from booking.staff.views import blueprint, my_school, staff_required
+from booking.templating import localized_name
 
 FACILITY_FIELDS = (
     "kind",
@@ -291,7 +292,7 @@ def closures() -> Any:
         sa.select(Facility).where(Facility.school_id == school.id).order_by(Facility.id)
     ).all()
     form.facility.choices = [SelectChoice("0", _("The whole school"))] + [
-        SelectChoice(str(f.id), f.name) for f in options
+        SelectChoice(str(f.id), localized_name(f)) for f in options
     ]
     upcoming = db.session.scalars(
         sa.select(Closure)
