@@ -478,3 +478,21 @@ def change_facility(
             "after": {k: str(v) for k, v in changes.items()},
         },
     )
+
+
+def apply_release_policy(session: Session, facility: Facility, now: datetime) -> int:
+    """After the facility's booking policy changed: slots not yet released
+    take the new release instant (released ones stay open). Returns how many moved."""
+    policy = policies_for(session, [facility.id])[facility.id]
+    tz = clock.zone(facility.school.timezone)
+    moved = 0
+    for slot in session.scalars(
+        sa.select(Slot).where(Slot.facility_id == facility.id, Slot.opens_at > now)
+    ):
+        opens_at = release_at(clock.local_date(slot.starts_at, tz), policy, tz)
+        if opens_at != slot.opens_at:
+            slot.opens_at = opens_at
+            moved += 1
+    facility.slots_generated_until = None  # the horizon may have grown: the next run fills it
+    session.flush()
+    return moved

@@ -357,6 +357,7 @@ def policy(facility_id: int) -> Any:
         row.verified_only = {"": None, "yes": True, "no": False}[form.verified_only.data]
         db.session.add(row)
         db.session.flush()
+        moved = supply.apply_release_policy(db.session, facility, utcnow())
         supply.audit.record(
             db.session,
             actor=current_user,
@@ -365,6 +366,7 @@ def policy(facility_id: int) -> Any:
             target_id=facility.id,
             school_id=facility.school_id,
             now=utcnow(),
+            details={"slots_rescheduled": moved},
         )
         db.session.commit()
         flash(_("Booking rules saved."), "success")

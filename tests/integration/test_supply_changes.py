@@ -297,3 +297,22 @@ def test_calendar_commands_apply_a_new_holiday_to_published_slots(
     bad = runner.invoke(args=["calendar", "add", "vacation", "2027-02-01", "2027-01-01", "寒假"])
     assert bad.exit_code == 2
     assert "cannot be before its first day" in bad.output
+
+
+def test_a_new_release_policy_moves_only_unreleased_slots(db_session, facility):
+    from booking.models import BookingPolicy
+
+    generate_slots(db_session, now=NOW)
+    released = db_session.scalars(sa.select(Slot).where(Slot.opens_at <= NOW)).all()
+    before = {slot.id: slot.opens_at for slot in released}
+    db_session.add(BookingPolicy(facility_id=facility.id, advance_days=2, release_time=time(20)))
+    db_session.flush()
+    moved = supply.apply_release_policy(db_session, facility, NOW)
+    assert moved > 0
+    for slot in db_session.scalars(sa.select(Slot)).all():
+        if slot.id in before:
+            assert slot.opens_at == before[slot.id]  # already open: stays open
+        else:
+            day = clock.local_date(slot.starts_at, SHANGHAI)
+            assert slot.opens_at == clock.local_instant(day - timedelta(days=2), time(20), SHANGHAI)
+    assert facility.slots_generated_until is None
