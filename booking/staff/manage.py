@@ -169,35 +169,15 @@ def rules(facility_id: int) -> Any:
     form = RuleForm()
     context = {"facility": facility, "school": facility.school, "form": form}
     if form.validate_on_submit():
-        data = supply.RuleInput(
-            valid_from=form.valid_from.data,
-            valid_until=form.valid_until.data,
-            weekdays=form.weekday_mask(),
-            day_type=DayType(form.day_type.data),
-            start_time=form.start_time.data,
-            end_time=form.end_time.data,
-            slot_minutes=form.slot_minutes.data,
-            capacity=form.capacity.data,
+        return save_rule(
+            form,
+            facility.rules,
+            lambda data, now: supply.add_rule(
+                db.session, facility, data, actor=current_user, now=now
+            ),
+            "staff/rules.html",
+            context,
         )
-        try:
-            leftover = supply.check_rule(data, facility.rules)
-            done = preview_or_apply(
-                lambda now: supply.add_rule(
-                    db.session, facility, data, actor=current_user, now=now
-                ),
-                [facility.id],
-                lambda: _("Opening hours changed"),
-                "staff/rules.html",
-                leftover=leftover,
-                **context,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach(form, error)
-            return render_template("staff/rules.html", **context), 400
-        if done is not None:
-            return done
-        return redirect(url_for("staff.rules", facility_id=facility.id))
     status = 400 if form.is_submitted() else 200
     return render_template("staff/rules.html", **context), status
 
@@ -213,6 +193,31 @@ def rule_input(form: RuleForm) -> supply.RuleInput:
         slot_minutes=form.slot_minutes.data,
         capacity=form.capacity.data,
     )
+
+
+def save_rule(
+    form: RuleForm, others: list[OpeningRule], apply: Any, template: str, context: dict[str, Any]
+) -> Any:
+    """Check the rule against the facility's `others`, then preview or apply it."""
+    facility = context["facility"]
+    data = rule_input(form)
+    try:
+        leftover = supply.check_rule(data, others)
+        done = preview_or_apply(
+            lambda now: apply(data, now),
+            [facility.id],
+            lambda: _("Opening hours changed"),
+            template,
+            leftover=leftover,
+            **context,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        attach(form, error)
+        return render_template(template, **context), 400
+    if done is not None:
+        return done
+    return redirect(url_for("staff.rules", facility_id=facility.id))
 
 
 def rule_here_or_404(rule_id: int) -> OpeningRule:
@@ -233,24 +238,15 @@ def edit_rule(rule_id: int) -> Any:
         form.day_type.data = rule.day_type.value
     context = {"facility": facility, "school": facility.school, "form": form, "rule": rule}
     if form.validate_on_submit():
-        data = rule_input(form)
-        try:
-            leftover = supply.check_rule(data, [r for r in facility.rules if r.id != rule.id])
-            done = preview_or_apply(
-                lambda now: supply.update_rule(db.session, rule, data, actor=current_user, now=now),
-                [facility.id],
-                lambda: _("Opening hours changed"),
-                "staff/rule_edit.html",
-                leftover=leftover,
-                **context,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach(form, error)
-            return render_template("staff/rule_edit.html", **context), 400
-        if done is not None:
-            return done
-        return redirect(url_for("staff.rules", facility_id=facility.id))
+        return save_rule(
+            form,
+            [other for other in facility.rules if other.id != rule.id],
+            lambda data, now: supply.update_rule(
+                db.session, rule, data, actor=current_user, now=now
+            ),
+            "staff/rule_edit.html",
+            context,
+        )
     status = 400 if form.is_submitted() else 200
     return render_template("staff/rule_edit.html", **context), status
 
