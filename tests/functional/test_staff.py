@@ -379,7 +379,7 @@ def test_a_closure_is_previewed_with_the_bookings_it_cancels_then_confirmed(app,
     preview = client.post("/staff/closures", data=form, headers=EN)
     assert preview.status_code == 200
     assert "Before you confirm" in preview.text
-    assert "1 bookings will be cancelled" in preview.text
+    assert "1 booking will be cancelled, and its resident told why." in preview.text
     assert "CAR010" in preview.text
     assert status_of(app, "CAR010") == BookingStatus.CONFIRMED  # a preview changes nothing
     with app.app_context():
