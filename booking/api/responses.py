@@ -4,7 +4,7 @@ their UTC offset (2026-11-25T18:30:00+08:00), and the error body."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from flask import current_app
 from flask.wrappers import Response
 
 from booking.models import Booking, Facility, School, Slot, User, WaitlistEntry
+from booking.services import bookings
 from booking.services.availability import SlotState
 from booking.services.clock import to_local, zone
 from booking.services.policy import Policy
@@ -102,16 +103,12 @@ def slot_json(
     return shown
 
 
-def cancel_deadline(booking: Booking, policy: Policy) -> datetime:
-    return booking.slot.starts_at - timedelta(minutes=policy.cancel_deadline_minutes)
-
-
 def booking_json(booking: Booking, policy: Policy, now: datetime) -> dict[str, Any]:
     slot = booking.slot
     facility = slot.facility
     school = facility.school
     tz = school_zone(school)
-    deadline = cancel_deadline(booking, policy)
+    deadline = bookings.cancel_deadline(booking, policy)
     return {
         "code": booking.code,
         "status": booking.status.value,

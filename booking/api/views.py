@@ -27,7 +27,6 @@ from booking.api.responses import (
 )
 from booking.extensions import db, limiter
 from booking.models import (
-    ACTIVE_STATUSES,
     Booking,
     Facility,
     Slot,
@@ -36,12 +35,12 @@ from booking.models import (
     WaitlistStatus,
 )
 from booking.services import accounts, bookings, waitlist
-from booking.services.availability import facility_days, open_facility_zone
+from booking.services.availability import booked_codes, facility_days, open_facility_zone
 from booking.services.booking_errors import BookingNotFound, SlotNotFound
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.directory import open_schools
 from booking.services.errors import NotFound
-from booking.services.policy import Policy, policies_for
+from booking.services.policy import policies_for, policy_for
 
 blueprint = Blueprint("api", __name__)
 errors.register(blueprint)
@@ -86,23 +85,8 @@ def own_entry(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-def policy_of(facility_id: int) -> Policy:
-    return policies_for(db.session, [facility_id])[facility_id]
-
-
 def booked_slot_ids(user: User, slot_ids: Iterable[int]) -> set[int]:
-    ids = list(slot_ids)
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(Booking.slot_id).where(
-                Booking.resident_id == user.id,
-                Booking.slot_id.in_(ids),
-                Booking.status.in_(ACTIVE_STATUSES),
-            )
-        )
-    )
+    return set(booked_codes(db.session, user.id, list(slot_ids)))
 
 
 def queue_position(entry: WaitlistEntry) -> int | None:
@@ -213,7 +197,7 @@ def list_slots(facility_id: int) -> Response:
 def create_booking() -> Response:
     slot_id, details = schemas.new_booking(schemas.json_body())
     slot = bookable_slot(slot_id)
-    policy = policy_of(slot.facility_id)
+    policy = policy_for(db.session, slot.facility_id)
     now = utcnow()
     booking = bookings.book(
         db.session,
@@ -235,14 +219,16 @@ def create_booking() -> Response:
 @auth.resident_required
 def get_booking(code: str) -> Response:
     booking = own_booking(code)
-    return json_response(booking_json(booking, policy_of(booking.slot.facility_id), utcnow()))
+    return json_response(
+        booking_json(booking, policy_for(db.session, booking.slot.facility_id), utcnow())
+    )
 
 
 @blueprint.delete("/bookings/<code>")
 @auth.resident_required
 def cancel_booking(code: str) -> Response:
     booking = own_booking(code)
-    policy = policy_of(booking.slot.facility_id)
+    policy = policy_for(db.session, booking.slot.facility_id)
     now = utcnow()
     bookings.cancel_by_resident(db.session, booking, auth.caller(), policy=policy, now=now)
     db.session.commit()
@@ -290,7 +276,7 @@ def join_waitlist(slot_id: int) -> Response:
         slot.id,
         auth.caller(),
         details.for_facility(slot.facility),
-        policy=policy_of(slot.facility_id),
+        policy=policy_for(db.session, slot.facility_id),
         now=utcnow(),
     )
     db.session.commit()
@@ -310,7 +296,7 @@ def leave_waitlist(entry_id: int) -> Response:
 @auth.resident_required
 def accept_offer(entry_id: int) -> Response:
     entry = own_entry(entry_id)
-    policy = policy_of(entry.slot.facility_id)
+    policy = policy_for(db.session, entry.slot.facility_id)
     now = utcnow()
     booking = waitlist.accept(db.session, entry, auth.caller(), policy=policy, now=now)
     db.session.commit()

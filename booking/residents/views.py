@@ -28,7 +28,6 @@ from werkzeug.wrappers import Response
 from booking.errors import refuse_and_return
 from booking.extensions import db, limiter
 from booking.models import (
-    ACTIVE_STATUSES,
     Booking,
     BookingStatus,
     Facility,
@@ -39,10 +38,10 @@ from booking.models import (
 from booking.residents.calendar_file import booking_ics
 from booking.residents.forms import BookingForm
 from booking.services import bookings, waitlist
-from booking.services.availability import slot_state
+from booking.services.availability import booked_codes, slot_state
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
-from booking.services.policy import Policy, policies_for
+from booking.services.policy import policy_for
 
 blueprint = Blueprint("residents", __name__)
 LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
@@ -59,10 +58,6 @@ def resident_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def policy_of(facility_id: int) -> Policy:
-    return policies_for(db.session, [facility_id])[facility_id]
 
 
 def bookable_slot_or_404(slot_id: int) -> Slot:
@@ -128,7 +123,7 @@ def book_slot(slot_id: int) -> str | Response | tuple[str, int]:
                     slot.id,
                     current_user,
                     booking_request(form),
-                    policy=policy_of(facility.id),
+                    policy=policy_for(db.session, facility.id),
                     now=now,
                 )
             else:
@@ -137,7 +132,7 @@ def book_slot(slot_id: int) -> str | Response | tuple[str, int]:
                     slot.id,
                     current_user,
                     booking_request(form),
-                    policy=policy_of(facility.id),
+                    policy=policy_for(db.session, facility.id),
                     now=now,
                     take=current_app.extensions["place_taker"],
                 )
@@ -194,7 +189,7 @@ def qr_svg(data: str) -> Markup:
 @resident_required
 def booking_detail(code: str) -> str:
     booking = own_booking_or_404(code)
-    policy = policy_of(booking.slot.facility_id)
+    policy = policy_for(db.session, booking.slot.facility_id)
     now = utcnow()
     return render_template(
         "residents/booking.html",
@@ -226,7 +221,7 @@ def cancel_booking(code: str) -> Response | tuple[str, int]:
             db.session,
             booking,
             current_user,
-            policy=policy_of(booking.slot.facility_id),
+            policy=policy_for(db.session, booking.slot.facility_id),
             now=utcnow(),
         )
     except DomainError as error:
@@ -269,7 +264,11 @@ def accept_offer(entry_id: int) -> Response:
     entry = own_entry_or_404(entry_id)
     try:
         booking = waitlist.accept(
-            db.session, entry, current_user, policy=policy_of(entry.slot.facility_id), now=utcnow()
+            db.session,
+            entry,
+            current_user,
+            policy=policy_for(db.session, entry.slot.facility_id),
+            now=utcnow(),
         )
     except DomainError as error:
         return refuse_and_return(error, url_for("residents.my_bookings"))
@@ -332,15 +331,7 @@ def my_slot_marks(slot_ids: list[int]) -> tuple[dict[int, str], set[int]]:
     """For the week view: my active bookings' codes by slot, and the slots I wait for."""
     if not current_user.is_authenticated or not slot_ids:
         return {}, set()
-    booked = dict(
-        db.session.execute(
-            sa.select(Booking.slot_id, Booking.code).where(
-                Booking.resident_id == current_user.id,
-                Booking.slot_id.in_(slot_ids),
-                Booking.status.in_(ACTIVE_STATUSES),
-            )
-        ).all()
-    )
+    booked = booked_codes(db.session, current_user.id, slot_ids)
     waiting = set(
         db.session.scalars(
             sa.select(WaitlistEntry.slot_id).where(

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
-from booking.models import Facility, FacilityKind, School, Slot
+from booking.models import ACTIVE_STATUSES, Booking, Facility, FacilityKind, School, Slot
 from booking.services import clock
 
 
@@ -176,6 +176,21 @@ def facility_days(
     for row in slot_rows(session, facility_id, start, end, cache_seconds):
         by_day[clock.local_date(row.starts_at, tz)].append(SlotView(row, slot_state(row, now)))
     return [DayView(day, views) for day, views in by_day.items()]
+
+
+def booked_codes(session: Session, resident_id: int, slot_ids: Sequence[int]) -> dict[int, str]:
+    """The resident's active bookings among `slot_ids`: booking code by slot."""
+    if not slot_ids:
+        return {}
+    return dict(
+        session.execute(
+            sa.select(Booking.slot_id, Booking.code).where(
+                Booking.resident_id == resident_id,
+                Booking.slot_id.in_(slot_ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+            )
+        ).all()
+    )
 
 
 def find_slots(

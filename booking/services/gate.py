@@ -16,7 +16,7 @@ from booking.services import audit, clock, notices
 from booking.services.booking_errors import BookingNotFound
 from booking.services.bookings import describe, local_text, transition
 from booking.services.errors import Conflict, ValidationFailed
-from booking.services.policy import Policy, policies_for
+from booking.services.policy import Policy, policies_for, policy_for
 
 S = BookingStatus
 CHECK_IN_OPENS = timedelta(minutes=30)  # before the start
@@ -367,7 +367,7 @@ def waive_no_show(
         details={"code": booking.code},
     )
     resident = booking.resident
-    policy = policies_for(session, [booking.slot.facility_id])[booking.slot.facility_id]
+    policy = policy_for(session, booking.slot.facility_id)
     session.flush()
     lifted = (
         resident.suspended_until is not None

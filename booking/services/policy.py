@@ -43,6 +43,10 @@ def district_policy(session: Session) -> Policy:
     return overlay(Policy(), row)
 
 
+def policy_for(session: Session, facility_id: int) -> Policy:
+    return policies_for(session, [facility_id])[facility_id]
+
+
 def policies_for(session: Session, facility_ids: Iterable[int]) -> dict[int, Policy]:
     """The effective policy of each facility, in one query."""
     ids = list(facility_ids)

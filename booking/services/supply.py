@@ -38,7 +38,7 @@ from booking.services.bookings import transition
 from booking.services.calendar import load_calendar
 from booking.services.errors import ValidationFailed
 from booking.services.opening import expand
-from booking.services.policy import Policy, policies_for
+from booking.services.policy import Policy, policies_for, policy_for
 from booking.services.slots import insert_slots, release_at
 
 DEFAULT_LOCALE = "zh_Hans"
@@ -483,7 +483,7 @@ def change_facility(
 def apply_release_policy(session: Session, facility: Facility, now: datetime) -> int:
     """After the facility's booking policy changed: slots not yet released
     take the new release instant (released ones stay open). Returns how many moved."""
-    policy = policies_for(session, [facility.id])[facility.id]
+    policy = policy_for(session, facility.id)
     tz = clock.zone(facility.school.timezone)
     moved = 0
     for slot in session.scalars(

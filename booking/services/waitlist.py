@@ -47,7 +47,7 @@ from booking.services.bookings import (
     release_places,
 )
 from booking.services.errors import DomainError
-from booking.services.policy import Policy, policies_for
+from booking.services.policy import Policy, policy_for
 
 LAST_MINUTE = timedelta(minutes=5)  # no offer this close to the start
 
@@ -64,7 +64,7 @@ def join(
     """Queue for a slot that has no room for the party. Raises WaitlistRefused
     and the slot and resident checks of booking."""
     slot = session.get(Slot, slot_id)
-    if slot is None or not slot.facility.is_active:
+    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
         raise SlotNotFound()
     check_slot(slot, now)
     check_resident(resident, policy, slot.facility.school, now)
@@ -205,7 +205,7 @@ def offer_free_places(session: Session, slot: Slot, now: datetime) -> list[Waitl
     session.refresh(slot, ["held", "capacity", "cancelled_at", "starts_at"])
     if slot.cancelled_at is not None or slot.starts_at - LAST_MINUTE <= now:
         return []
-    policy = policies_for(session, [slot.facility_id])[slot.facility_id]
+    policy = policy_for(session, slot.facility_id)
     offered = []
     waiting = session.scalars(
         sa.select(WaitlistEntry)

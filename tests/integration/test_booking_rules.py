@@ -538,3 +538,12 @@ def test_without_mail_the_outbox_is_closed_as_not_needed(db_session, make_slot, 
         "not_needed": 1,
     }
     assert db_session.scalar(sa.select(Notice.delivery_status)) == DeliveryStatus.NOT_NEEDED
+
+
+def test_the_waitlist_of_a_closed_school_is_not_found(db_session, make_slot, make_user):
+    slot = make_slot(capacity=1)
+    book(db_session, slot.id, make_user(), ONE, policy=POLICY, now=NOW)
+    slot.facility.school.is_active = False
+    db_session.flush()
+    with pytest.raises(errors.SlotNotFound):
+        waitlist.join(db_session, slot.id, make_user(), ONE, policy=POLICY, now=NOW)
