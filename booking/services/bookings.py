@@ -428,14 +428,17 @@ def record_new_booking(session: Session, booking: Booking, resident: User, now: 
     )
 
 
-def describe(booking: Booking) -> dict[str, str]:
-    slot = booking.slot
+def describe_slot(slot: Slot) -> dict[str, str]:
+    """Where and when, as a notice names them (in the current language)."""
     return {
-        "code": booking.code,
         "school": slot.facility.school.name,
         "facility": slot.facility.name,
         "when": local_text(slot.starts_at, slot.facility.school),
     }
+
+
+def describe(booking: Booking) -> dict[str, str]:
+    return {"code": booking.code, **describe_slot(booking.slot)}
 
 
 def booking_notice(booking: Booking) -> tuple[str, str]:

@@ -40,6 +40,7 @@ from booking.services.bookings import (
     check_resident,
     check_slot,
     current_terms,
+    describe_slot,
     local_text,
     lock_resident,
     new_code,
@@ -277,9 +278,7 @@ def _offer(session: Session, entry: WaitlistEntry, policy: Policy, now: datetime
             _(
                 "Places came free at %(school)s, %(facility)s on %(when)s. They are held for "
                 "you until %(until)s: accept them in My bookings before then.",
-                school=school.name,
-                facility=entry.slot.facility.name,
-                when=local_text(entry.slot.starts_at, school),
+                **describe_slot(entry.slot),
                 until=local_text(entry.offer_expires_at, school),  # type: ignore[arg-type]
             ),
         ),
@@ -288,7 +287,6 @@ def _offer(session: Session, entry: WaitlistEntry, policy: Policy, now: datetime
 
 def _skip(session: Session, entry: WaitlistEntry, reason: str, now: datetime) -> None:
     _close(session, entry, W.SKIPPED, None, now)
-    school = entry.slot.facility.school
     notices.notify(
         session,
         entry.resident,
@@ -299,9 +297,7 @@ def _skip(session: Session, entry: WaitlistEntry, reason: str, now: datetime) ->
             _(
                 "Places came free at %(school)s, %(facility)s on %(when)s, but you could not "
                 "take them: %(reason)s",
-                school=school.name,
-                facility=entry.slot.facility.name,
-                when=local_text(entry.slot.starts_at, school),
+                **describe_slot(entry.slot),
                 reason=reason,
             ),
         ),
@@ -315,7 +311,6 @@ def close_for_cancelled_slot(session: Session, slot: Slot, reason: str, now: dat
         .where(WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_((W.WAITING, W.OFFERED)))
         .order_by(WaitlistEntry.id)
     ).all()
-    school = slot.facility.school
     for entry in entries:
         if entry.status == W.OFFERED:
             release_places(session, slot.id, entry.places)
@@ -329,9 +324,7 @@ def close_for_cancelled_slot(session: Session, slot: Slot, reason: str, now: dat
                 _("A time you waited for is cancelled"),
                 _(
                     "%(school)s, %(facility)s on %(when)s is cancelled: %(reason)s",
-                    school=school.name,
-                    facility=slot.facility.name,
-                    when=local_text(slot.starts_at, school),
+                    **describe_slot(slot),
                     reason=reason,
                 ),
             ),
@@ -349,20 +342,17 @@ def lapse_offers(session: Session, now: datetime) -> int:
     for entry in expired:
         _close(session, entry, W.LAPSED, None, now)
         release_places(session, entry.slot_id, entry.places)
-        school = entry.slot.facility.school
         notices.notify(
             session,
             entry.resident,
             kind="waitlist_lapsed",
             now=now,
-            render=lambda entry=entry, school=school: (
+            render=lambda entry=entry: (
                 _("Your waitlist offer lapsed"),
                 _(
                     "The places held for you at %(school)s, %(facility)s on %(when)s were not "
                     "accepted in time and went to the next in line.",
-                    school=school.name,
-                    facility=entry.slot.facility.name,
-                    when=local_text(entry.slot.starts_at, school),
+                    **describe_slot(entry.slot),
                 ),
             ),
         )
