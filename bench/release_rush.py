@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from booking import create_app  # noqa: E402
-from booking.api.auth import issue_token  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import (  # noqa: E402
     ACTIVE_STATUSES,
@@ -45,6 +44,7 @@ from booking.models import (  # noqa: E402
     User,
 )
 from booking.services.clock import local_date, utcnow, zone  # noqa: E402
+from booking.web.api.auth import issue_token  # noqa: E402
 from tests.pg_server import PostgresServer, free_port  # noqa: E402
 
 CONCURRENCY = 16

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from booking import create_app  # noqa: E402
-from booking.demo import SCHOOLS, academic_years, demo_facilities, district_default_policy  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import Slot  # noqa: E402
+from booking.ops.demo import SCHOOLS, academic_years, demo_facilities, district_default_policy  # noqa: E402
 from booking.services.calendar import import_official_holidays  # noqa: E402
 from booking.services.clock import utcnow  # noqa: E402
 from booking.services.slots import generate_slots  # noqa: E402

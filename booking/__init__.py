@@ -86,8 +86,8 @@ def configure_engine(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from booking import i18n
     from booking.database import register_sqlite_pragmas
+    from booking.web import i18n
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -115,35 +115,35 @@ def choose_place_taker(app: Flask) -> object:
 
 
 def register_blueprints(app: Flask) -> None:
-    from booking.api.views import blueprint as api
-    from booking.auth.views import blueprint as auth
-    from booking.public.views import blueprint as public
-    from booking.residents.views import blueprint as residents
-    from booking.staff import manage  # noqa: F401 (its routes join the staff blueprint)
-    from booking.staff.views import blueprint as staff
+    from booking.web.api.views import blueprint as api
+    from booking.web.auth.views import blueprint as auth
+    from booking.web.public.views import blueprint as public
+    from booking.web.residents.views import blueprint as residents
+    from booking.web.staff import manage  # noqa: F401 (its routes join the staff blueprint)
+    from booking.web.staff.views import blueprint as staff
 
     app.register_blueprint(public)
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(residents)
     app.register_blueprint(staff, url_prefix="/staff")
-    # Bearer tokens need no CSRF token; cookie requests are checked in booking.api.auth.
+    # Bearer tokens need no CSRF token; cookie requests are checked in booking.web.api.auth.
     csrf.exempt(api)
     app.register_blueprint(api, url_prefix="/api/v1")
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from booking.errors import register
+    from booking.web.errors import register
 
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from booking.templating import register
+    from booking.web.templating import register
 
     register(app)
 
 
 def register_cli(app: Flask) -> None:
-    from booking.cli import register
+    from booking.ops.cli import register
 
     register(app)

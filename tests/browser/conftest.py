@@ -22,8 +22,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from booking import demo
 from booking.extensions import db
+from booking.ops import demo
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.slots import generate_slots
 from tests.servers import serve

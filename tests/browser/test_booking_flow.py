@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from booking.demo import RESIDENT_PASSWORD
 from booking.extensions import db
 from booking.models import Facility, FacilityKind, Slot
+from booking.ops.demo import RESIDENT_PASSWORD
 from booking.services import accounts, bookings
 from booking.services.clock import local_date, local_instant, utcnow, zone
 from booking.services.policy import policies_for

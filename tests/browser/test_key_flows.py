@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from booking.demo import SCHOOLS
+from booking.ops.demo import SCHOOLS
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from booking.demo import STAFF_PASSWORD, staff_phone
 from booking.extensions import db
 from booking.models import (
     AuditEvent,
@@ -24,6 +23,7 @@ from booking.models import (
     School,
     Slot,
 )
+from booking.ops.demo import STAFF_PASSWORD, staff_phone
 from booking.services import accounts, bookings
 from booking.services.clock import local_date, local_instant, utcnow, zone
 from booking.services.policy import policies_for

@@ -20,7 +20,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
-from booking.api.auth import issue_token
 from booking.extensions import db
 from booking.models import (
     ApiToken,
@@ -35,6 +34,7 @@ from booking.models import (
     WaitlistEntry,
 )
 from booking.services.clock import local_date, local_instant, utcnow
+from booking.web.api.auth import issue_token
 from tests.conftest import PASSWORD, factory_session
 
 API = "/api/v1"

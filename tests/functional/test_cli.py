@@ -140,7 +140,7 @@ def test_demo_loads_the_nancheng_district_once(runner, app):
 
 def test_demo_logins_work(runner, client):
     runner.invoke(args=["demo"])
-    from booking.demo import RESIDENT_PASSWORD, STAFF_PASSWORD, staff_phone
+    from booking.ops.demo import RESIDENT_PASSWORD, STAFF_PASSWORD, staff_phone
 
     assert (
         client.post(

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from booking.api.auth import issue_token
 from booking.extensions import db
 from booking.models import (
     ACTIVE_STATUSES,
@@ -23,6 +22,7 @@ from booking.models import (
     WaitlistStatus,
 )
 from booking.services.clock import utcnow
+from booking.web.api.auth import issue_token
 from tests.servers import at_once, call, serve
 
 _phones = itertools.count(1)

@@ -300,7 +300,7 @@ def test_the_qr_code_opens_the_staff_check_in_page(app, client, world):
         plate="粤S11111",
     )
     login(client, "13700000001")
-    from booking.residents.views import checkin_url
+    from booking.web.residents.views import checkin_url
 
     with app.test_request_context(), app.app_context():
         booking = db.session.scalar(sa.select(Booking).where(Booking.code == "CAR004"))

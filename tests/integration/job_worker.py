@@ -14,7 +14,7 @@ from datetime import datetime
 
 from booking import create_app
 from booking.extensions import db
-from booking.jobs import JOBS, Job, run_generate_slots, run_job
+from booking.ops.jobs import JOBS, Job, run_generate_slots, run_job
 from booking.services import slots
 
 

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from booking.extensions import db
-from booking.jobs import JOBS, LEASE, Job, claim, run_job
 from booking.models import DayType, JobRun, JobRunStatus, Slot
-from booking.scheduler import catch_up
+from booking.ops.jobs import JOBS, LEASE, Job, claim, run_job
+from booking.ops.scheduler import catch_up
 from booking.services.slots import generate_slots
 from tests.conftest import NOW
 

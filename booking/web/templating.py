@@ -9,8 +9,9 @@ from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, request
 from flask_babel import get_locale
 
-from booking import i18n, labels
+from booking import labels
 from booking.services.clock import zone
+from booking.web import i18n
 
 
 def _locale() -> str:
@@ -55,7 +56,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_date_iso)
     app.add_template_filter(localized_name)
 
-    from booking.residents.views import unread_notices
+    from booking.web.residents.views import unread_notices
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Mounted at /api/v1 and exempt from the pages' form CSRF check: a bearer token
 cannot be sent by another site, and requests made with the session cookie
-check the CSRF header themselves (booking.api.auth).
+check the CSRF header themselves (booking.web.api.auth).
 """
 
 from __future__ import annotations
@@ -14,17 +14,6 @@ from flask import Blueprint, current_app, request, url_for
 from flask.wrappers import Response
 from sqlalchemy.orm import contains_eager, joinedload
 
-from booking.api import auth, errors, openapi, schemas
-from booking.api.responses import (
-    PAST_BOOKINGS_SHOWN,
-    booking_json,
-    entry_json,
-    iso,
-    json_response,
-    school_json,
-    slot_json,
-    user_json,
-)
 from booking.extensions import db, limiter
 from booking.models import (
     Booking,
@@ -41,6 +30,17 @@ from booking.services.clock import local_date, utcnow, zone
 from booking.services.directory import open_schools
 from booking.services.errors import NotFound
 from booking.services.policy import policies_for, policy_for
+from booking.web.api import auth, errors, openapi, schemas
+from booking.web.api.responses import (
+    PAST_BOOKINGS_SHOWN,
+    booking_json,
+    entry_json,
+    iso,
+    json_response,
+    school_json,
+    slot_json,
+    user_json,
+)
 
 blueprint = Blueprint("api", __name__)
 errors.register(blueprint)

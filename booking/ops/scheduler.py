@@ -1,4 +1,4 @@
-"""The scheduler process: fires the jobs of booking.jobs on time.
+"""The scheduler process: fires the jobs of booking.ops.jobs on time.
 
 Built only by `flask --app booking scheduler`, never inside create_app or a
 web worker. Several schedulers may run: each run is claimed in the database.
@@ -14,10 +14,10 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from booking.extensions import db
-from booking.jobs import JOBS, Job, run_job
+from booking.ops.jobs import JOBS, Job, run_job
 from booking.services.clock import utcnow
 
-log = logging.getLogger("booking.scheduler")
+log = logging.getLogger("booking.ops.scheduler")
 
 
 def trigger_for(job: Job, tz: ZoneInfo) -> CronTrigger:

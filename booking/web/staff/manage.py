@@ -30,9 +30,9 @@ from booking.models import (
 from booking.services import clock, supply
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
-from booking.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
-from booking.staff.views import blueprint, my_school, staff_required
-from booking.templating import localized_name
+from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
+from booking.web.staff.views import blueprint, my_school, staff_required
+from booking.web.templating import localized_name
 
 FACILITY_FIELDS = (
     "kind",

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from booking.auth.forms import LoginForm, RegisterForm
 from booking.extensions import db, limiter, login_manager
 from booking.models import User
 from booking.services import accounts
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
+from booking.web.auth.forms import LoginForm, RegisterForm
 
 blueprint = Blueprint("auth", __name__)
 

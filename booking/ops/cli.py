@@ -102,7 +102,7 @@ def create_staff(school_code: str, phone: str, name: str, password: str) -> None
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database holds any data.")
 def demo(if_empty: bool) -> None:
     """Load the Nancheng demo district (idempotent)."""
-    from booking import demo as demo_data
+    from booking.ops import demo as demo_data
 
     if if_empty and demo_data.has_data(db.session):
         click.echo("The database already holds data; the demo district was not loaded.")
@@ -187,7 +187,7 @@ jobs = AppGroup("jobs", help="Run scheduled jobs by hand and see their last runs
 @click.argument("name")
 def run_job_now(name: str) -> None:
     """Run job NAME once now."""
-    from booking.jobs import JOBS, run_job
+    from booking.ops.jobs import JOBS, run_job
 
     if name not in JOBS:
         raise click.UsageError(f"no job {name!r}; the jobs are: {', '.join(JOBS)}")
@@ -204,7 +204,7 @@ def run_job_now(name: str) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 def list_jobs(limit: int) -> None:
     """The jobs and their last runs."""
-    from booking.jobs import JOBS, last_runs
+    from booking.ops.jobs import JOBS, last_runs
 
     for job in JOBS.values():
         when = (
@@ -237,7 +237,7 @@ def scheduler() -> None:
 
     from flask import current_app
 
-    from booking.scheduler import build_scheduler, catch_up
+    from booking.ops.scheduler import build_scheduler, catch_up
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["BOOKING_SCHEDULER"]:

@@ -25,7 +25,6 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from booking.errors import refuse_and_return
 from booking.extensions import db, limiter
 from booking.models import (
     Booking,
@@ -35,13 +34,14 @@ from booking.models import (
     Slot,
     WaitlistEntry,
 )
-from booking.residents.calendar_file import booking_ics
-from booking.residents.forms import BookingForm
 from booking.services import bookings, waitlist
 from booking.services.availability import booked_codes, slot_state
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.services.policy import policy_for
+from booking.web.errors import refuse_and_return
+from booking.web.residents.calendar_file import booking_ics
+from booking.web.residents.forms import BookingForm
 
 blueprint = Blueprint("residents", __name__)
 LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)

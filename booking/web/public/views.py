@@ -21,15 +21,15 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from booking.auth.views import safe_next
 from booking.extensions import db
-from booking.i18n import LOCALE_COOKIE
 from booking.models import Facility, FacilityKind, School
-from booking.residents.views import my_slot_marks
 from booking.services.availability import facility_days, find_slots
 from booking.services.clock import local_date, utcnow, week_start, zone
 from booking.services.directory import open_schools
 from booking.services.opening import summarise_rules
+from booking.web.auth.views import safe_next
+from booking.web.i18n import LOCALE_COOKIE
+from booking.web.residents.views import my_slot_marks
 
 blueprint = Blueprint("public", __name__)
 

@@ -19,7 +19,6 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from booking.auth.forms import ID_NUMBER_MESSAGES, MainlandMobile
 from booking.models import Facility, FacilityKind
 from booking.services.accounts import MIN_PASSWORD_LENGTH, NewResident
 from booking.services.bookings import BookingRequest
@@ -31,6 +30,7 @@ from booking.services.identity import (
     normalise_phone,
 )
 from booking.services.plates import is_mainland_plate, normalise_plate
+from booking.web.auth.forms import ID_NUMBER_MESSAGES, MainlandMobile
 
 MAX_ID = 2**31 - 1  # the largest key the databases store; a larger one would be an error
 MAX_NAME = 50

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking.api import schemas
-from booking.api.responses import PAST_BOOKINGS_SHOWN
+from booking.web.api import schemas
+from booking.web.api.responses import PAST_BOOKINGS_SHOWN
 
 JSON = "application/json"
 

@@ -15,15 +15,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from booking.api.responses import error_body, json_response
-from booking.api.schemas import InvalidInput
 from booking.extensions import db
 from booking.services.errors import DomainError
+from booking.web.api.responses import error_body, json_response
+from booking.web.api.schemas import InvalidInput
 
 API_PATH_PREFIX = "/api/"
 
 # Codes and messages for what Flask raises. (429 has an app-wide handler of its
-# own in booking.errors, which answers JSON under /api/ too.)
+# own in booking.web.errors, which answers JSON under /api/ too.)
 HTTP_ERRORS: dict[int, tuple[str, LazyString]] = {
     400: ("bad_request", _l("The request could not be carried out.")),
     404: ("not_found", _l("Not found.")),

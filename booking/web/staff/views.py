@@ -20,13 +20,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from booking.errors import refuse_and_return
 from booking.extensions import db
 from booking.models import AuditEvent, Booking, School
 from booking.services import clock, gate
 from booking.services.booking_errors import BookingNotFound
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
+from booking.web.errors import refuse_and_return
 
 blueprint = Blueprint("staff", __name__)
 AUDIT_PAGE = 100

@@ -1,0 +1,1 @@
+"""The operations side: commands, scheduled jobs, the scheduler process, demo data."""
