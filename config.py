@@ -5,6 +5,7 @@
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
 
@@ -34,7 +35,23 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_NAME = "remember_token"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # and never longer: see web/auth/sessions.py
+    REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Text messages (verification codes): "console" writes them to the log, "tencent" sends
+    # them with Tencent Cloud SMS.
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "console")
+    # Registration proves the mobile number with an SMS code (on by default in production).
+    SMS_VERIFY_REGISTRATION = _flag("SMS_VERIFY_REGISTRATION", False)
+    TENCENT_SECRET_ID = os.environ.get("TENCENT_SECRET_ID", "")
+    TENCENT_SECRET_KEY = os.environ.get("TENCENT_SECRET_KEY", "")
+    TENCENT_SMS_SDK_APP_ID = os.environ.get("TENCENT_SMS_SDK_APP_ID", "")
+    TENCENT_SMS_SIGN_NAME = os.environ.get("TENCENT_SMS_SIGN_NAME", "")
+    TENCENT_SMS_TEMPLATE_ID = os.environ.get("TENCENT_SMS_TEMPLATE_ID", "")
+    TENCENT_SMS_REGION = os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou")
+    TENCENT_SMS_ENDPOINT = os.environ.get("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com")
+    ALLOW_CONSOLE_SMS = _flag("ALLOW_CONSOLE_SMS", False)
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
@@ -55,10 +72,29 @@ class Config:
     @classmethod
     def validate(cls, settings: dict[str, object]) -> list[str]:
         """Reasons the settings cannot be served with; empty when they are fine."""
+        problems = []
         zone = str(settings.get("BOOKING_TIMEZONE") or "")
         if zone not in available_timezones():
-            return [f"BOOKING_TIMEZONE={zone!r} is not a known timezone (e.g. Asia/Shanghai)."]
-        return []
+            problems.append(
+                f"BOOKING_TIMEZONE={zone!r} is not a known timezone (e.g. Asia/Shanghai)."
+            )
+        provider = settings.get("SMS_PROVIDER")
+        if provider not in {"console", "tencent"}:
+            problems.append(f"SMS_PROVIDER={provider!r} is not one of console, tencent.")
+        if provider == "tencent":
+            missing = [name for name in TENCENT_SETTINGS if not settings.get(name)]
+            if missing:
+                problems.append("SMS_PROVIDER=tencent needs " + ", ".join(missing) + ".")
+        return problems
+
+
+TENCENT_SETTINGS = (
+    "TENCENT_SECRET_ID",
+    "TENCENT_SECRET_KEY",
+    "TENCENT_SMS_SDK_APP_ID",
+    "TENCENT_SMS_SIGN_NAME",
+    "TENCENT_SMS_TEMPLATE_ID",
+)
 
 
 class DevelopmentConfig(Config):
@@ -79,6 +115,7 @@ class ProductionConfig(Config):
     PRODUCTION = True
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SMS_VERIFY_REGISTRATION = _flag("SMS_VERIFY_REGISTRATION", True)
 
     @classmethod
     def validate(cls, settings: dict[str, object]) -> list[str]:
@@ -88,6 +125,12 @@ class ProductionConfig(Config):
             problems.append(
                 "SECRET_KEY must be set to a random value of at least 32 characters "
                 "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if settings.get("SMS_PROVIDER") == "console" and not settings.get("ALLOW_CONSOLE_SMS"):
+            problems.append(
+                "SMS_PROVIDER=console only writes codes to the log, so residents could not "
+                "reset a password or register: set SMS_PROVIDER=tencent with its settings "
+                "(or ALLOW_CONSOLE_SMS=1 to try the production layout locally)."
             )
         uri = str(settings.get("SQLALCHEMY_DATABASE_URI") or "")
         if uri.startswith("sqlite") and not settings.get("ALLOW_SQLITE_IN_PRODUCTION"):

@@ -88,19 +88,37 @@ def configure_engine(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from booking.database import register_sqlite_pragmas
     from booking.web import i18n
+    from booking.web.auth.sessions import load_user
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     with app.app_context():
         register_sqlite_pragmas(db.engine)
     login_manager.init_app(app)
+    # The cookies carry the session counter too (booking.web.auth.sessions).
+    login_manager.id_attribute = "session_token"
+    login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = i18n.LOGIN_REQUIRED
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    app.extensions["failure_counter"] = shared_failure_counter(app)
     app.extensions["place_taker"] = choose_place_taker(app)
+
+
+def shared_failure_counter(app: Flask) -> object | None:
+    """Failed logins and codes are counted in Redis when the rate limits use
+    it; None means in the database (booking.services.throttle)."""
+    uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    if not uri.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    import redis
+
+    from booking.services.throttle import RedisCounter
+
+    return RedisCounter(redis.Redis.from_url(uri))
 
 
 def choose_place_taker(app: Flask) -> object:
@@ -115,6 +133,7 @@ def choose_place_taker(app: Flask) -> object:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.web.account.views import blueprint as account
     from booking.web.api.views import blueprint as api
     from booking.web.auth.views import blueprint as auth
     from booking.web.public.views import blueprint as public
@@ -124,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public)
     app.register_blueprint(auth, url_prefix="/auth")
+    app.register_blueprint(account)
     app.register_blueprint(residents)
     app.register_blueprint(staff, url_prefix="/staff")
     # Bearer tokens need no CSRF token; cookie requests are checked in booking.web.api.auth.

@@ -93,3 +93,18 @@ AUDIT_GROUPS = {
     "facility": _l("Facilities"),
     "resident": _l("Residents"),
 }
+
+
+# Reasons the system records as a kind; shown in the reader's language.
+SYSTEM_REASONS = {
+    "account_deleted": _l("The resident deleted their account."),
+}
+
+
+def reason_text(reason: str | None) -> str:
+    """A stored reason as the reader reads it: a system kind translated,
+    words typed by staff as they were typed."""
+    if not reason:
+        return ""
+    known = SYSTEM_REASONS.get(reason)
+    return str(known) if known is not None else reason

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Python packages: PostgreSQL (its
-# initdb and pg_ctl; the tests start a throwaway server themselves) and
+# initdb and pg_ctl; the tests start a throwaway server themselves), Redis and
 # Debian's Chromium for the browser tests. Says clearly what is missing when
 # it cannot install it.
 set -euo pipefail
@@ -8,6 +8,9 @@ set -euo pipefail
 need=()
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then
   need+=(postgresql)
+fi
+if ! command -v redis-server >/dev/null; then
+  need+=(redis-server)  # the failure counters' Redis backend
 fi
 if ! command -v chromium >/dev/null; then
   need+=(chromium)

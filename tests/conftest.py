@@ -31,6 +31,7 @@ from booking.models import (
 )
 from booking.services import accounts
 from tests.pg_server import PostgresServer, PostgresUnavailable
+from tests.redis_server import RedisServer, RedisUnavailable
 
 ENGINES = [e for e in os.environ.get("BOOKING_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -56,6 +57,19 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.fail(f"PostgreSQL could not be started for the tests: {error}", pytrace=False)
     try:
         yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis server; a Redis that cannot start fails the test."""
+    try:
+        server = RedisServer().start()
+    except RedisUnavailable as error:
+        pytest.fail(f"Redis could not be started for the tests: {error}", pytrace=False)
+    try:
+        yield server.url
     finally:
         server.stop()
 

@@ -22,12 +22,13 @@ from booking.models.jobrun import JobRun, JobRunStatus
 from booking.models.notice import DeliveryStatus, Notice
 from booking.models.school import School, VisitorTerms
 from booking.models.slot import Slot
-from booking.models.user import ApiToken, Role, User
+from booking.models.user import ApiToken, AuthFailure, Role, User, VerificationCode
 
 __all__ = [
     "ACTIVE_STATUSES",
     "ApiToken",
     "AuditEvent",
+    "AuthFailure",
     "Booking",
     "BookingPolicy",
     "BookingStatus",
@@ -47,6 +48,7 @@ __all__ = [
     "School",
     "Slot",
     "User",
+    "VerificationCode",
     "VisitorTerms",
     "WaitlistEntry",
     "WaitlistStatus",

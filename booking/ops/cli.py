@@ -16,9 +16,10 @@ from booking.services import accounts
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import DomainError
 from booking.services.identity import is_mainland_mobile, normalise_phone
+from booking.services.passwords import password_problem
 from booking.services.slots import generate_slots
 
-users = AppGroup("users", help="Create staff and administrator accounts.")
+users = AppGroup("users", help="Create staff and administrator accounts; deactivate accounts.")
 
 
 def checked_phone(phone: str) -> str:
@@ -30,12 +31,10 @@ def checked_phone(phone: str) -> str:
     return phone
 
 
-def checked_password(password: str) -> str:
-    if len(password) < accounts.MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(
-            f"a password needs at least {accounts.MIN_PASSWORD_LENGTH} characters",
-            param_hint="--password",
-        )
+def checked_password(password: str, phone: str) -> str:
+    problem = password_problem(password, phone=phone)
+    if problem is not None:
+        raise click.BadParameter(str(problem), param_hint="--password")
     return password
 
 
@@ -63,7 +62,7 @@ def create_account(role: Role, phone: str, name: str, password: str, school: Sch
             role=role,
             phone=checked_phone(phone),
             real_name=checked_name(name),
-            password=checked_password(password),
+            password=checked_password(password, checked_phone(phone)),
             school=school,
             now=utcnow(),
         )
@@ -95,6 +94,18 @@ def create_staff(school_code: str, phone: str, name: str, password: str) -> None
     if school is None:
         raise click.BadParameter(f"no school has the code {school_code!r}", param_hint="--school")
     create_account(Role.STAFF, phone, name, password, school)
+
+
+@users.command("deactivate")
+@click.option("--phone", required=True, help="The account's mobile number.")
+def deactivate(phone: str) -> None:
+    """Close an account: it can no longer log in, and every session and token ends."""
+    user = accounts.find_by_phone(db.session, checked_phone(phone))
+    if user is None:
+        raise click.BadParameter("no account has this mobile number", param_hint="--phone")
+    accounts.deactivate(db.session, user, actor=None, now=utcnow())
+    db.session.commit()
+    click.echo(f"Deactivated {user.role.value} {user.masked_phone}; its sessions and tokens ended.")
 
 
 @click.command("demo")

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking.models import JobRun, JobRunStatus
-from booking.services import clock, gate, notices
+from booking.services import accounts, clock, gate, notices, throttle, verification
 from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
 from booking.services.slots import generate_slots
@@ -104,6 +104,14 @@ def run_deliver_outbox(session: Session, now: datetime, checkpoint: Checkpoint) 
     return notices.deliver_outbox(session, now, send)
 
 
+def run_forget_expired(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    return {
+        "failures_forgotten": throttle.purge_database_counts(session, now),
+        "codes_forgotten": verification.purge(session, now),
+        "tokens_forgotten": accounts.purge_dead_tokens(session, now),
+    }
+
+
 class PartialFailure(Exception):
     """Some items failed while the others were done; the counts are kept."""
 
@@ -151,6 +159,12 @@ JOBS: dict[str, Job] = {
             "E-mail the notices waiting in the outbox, when mail is configured.",
             run_deliver_outbox,
             every_minutes=1,
+        ),
+        Job(
+            "forget_expired",
+            "Forget what has expired: failed-login counts, SMS codes, API tokens a month dead.",
+            run_forget_expired,
+            daily_at=time(3, 30),
         ),
     )
 }

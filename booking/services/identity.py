@@ -5,16 +5,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from datetime import date
 
-PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+PHONE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 
 
+SEPARATORS = re.compile(r"[\s\-()]")
+
+
+def ascii_digits(raw: str) -> str:
+    """`raw` under NFKC with every decimal digit of any script written as an
+    ASCII digit (full-width １, Arabic-Indic ١, ...), separators removed and
+    letters upper-cased. What remains is checked by the caller: one number,
+    one spelling, so one person cannot hold two accounts."""
+    text = SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    return "".join(
+        str(unicodedata.decimal(char)) if char.isdecimal() else char.upper() for char in text
+    )
+
+
 def normalise_phone(raw: str) -> str:
-    """Strip spaces, dashes and a +86 / 0086 prefix."""
-    phone = re.sub(r"[\s-]", "", raw or "")
+    """ASCII digits, without a +86 / 0086 prefix."""
+    phone = ascii_digits(raw)
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix) :]
@@ -22,7 +37,7 @@ def normalise_phone(raw: str) -> str:
 
 
 def is_mainland_mobile(phone: str) -> bool:
-    return bool(PHONE_PATTERN.match(phone))
+    return bool(PHONE_PATTERN.fullmatch(phone))
 
 
 def id_check_char(first17: str) -> str:
@@ -31,7 +46,7 @@ def id_check_char(first17: str) -> str:
 
 
 def normalise_id_number(raw: str) -> str:
-    return (raw or "").strip().replace(" ", "").upper()
+    return ascii_digits(raw)
 
 
 def id_number_problem(id_number: str) -> str | None:
@@ -39,7 +54,7 @@ def id_number_problem(id_number: str) -> str | None:
 
     Returns a short key: "format", "birth_date" or "check_digit".
     """
-    if not re.fullmatch(r"\d{17}[\dX]", id_number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", id_number):
         return "format"
     try:
         birth = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))

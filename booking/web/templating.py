@@ -55,6 +55,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(local_date_iso)
     app.add_template_filter(localized_name)
+    app.add_template_filter(labels.reason_text)
 
     from booking.web.residents.views import unread_notices
 

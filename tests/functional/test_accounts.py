@@ -44,7 +44,7 @@ def test_register_creates_a_resident_and_logs_in(client, app):
         user = db.session.scalar(sa.select(User).where(User.phone == "13912345678"))
         assert user.role == Role.RESIDENT
         assert user.email == "li@example.com"
-        assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert PASSWORD not in user.password_hash
         assert user.id_number_masked == "110***********002X"
         assert VALID_ID not in (user.id_number_hash or "")

@@ -28,7 +28,7 @@ from booking.services.availability import booked_codes, facility_days, open_faci
 from booking.services.booking_errors import BookingNotFound, SlotNotFound
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.directory import open_schools
-from booking.services.errors import NotFound
+from booking.services.errors import DomainError, NotFound
 from booking.services.policy import policies_for, policy_for
 from booking.web.api import auth, errors, openapi, schemas
 from booking.web.api.responses import (
@@ -41,6 +41,7 @@ from booking.web.api.responses import (
     slot_json,
     user_json,
 )
+from booking.web.auth.sessions import client_address, failure_counter
 
 blueprint = Blueprint("api", __name__)
 errors.register(blueprint)
@@ -122,9 +123,13 @@ def register() -> Response:
 def create_token() -> Response:
     phone, password = schemas.credentials(schemas.json_body())
     now = utcnow()
-    user = accounts.authenticate(db.session, phone, password, now=now)
-    if user is None:
-        raise auth.WrongCredentials()
+    try:
+        user = accounts.sign_in(
+            db.session, failure_counter(), phone, password, address=client_address(), now=now
+        )
+    except DomainError:
+        db.session.commit()  # the failure counts, on every worker
+        raise
     raw, token = auth.issue_token(db.session, user, now=now)
     shown = {"token": raw, "token_type": "Bearer", "expires_at": iso(token.expires_at, zone("UTC"))}
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Registration and login forms."""
+"""Registration, login and password-reset forms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -17,7 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from booking.services.accounts import MIN_PASSWORD_LENGTH
+from booking.services import passwords
 from booking.services.identity import (
     id_number_problem,
     is_mainland_mobile,
@@ -52,6 +52,63 @@ class ResidentIdNumber:
                 raise ValidationError(ID_NUMBER_MESSAGES[problem])
 
 
+class NewPassword:
+    """The password rule of booking.services.passwords, with the form's phone
+    (or the account's, `phone` given) as context."""
+
+    def __init__(self, phone: str | None = None) -> None:
+        self.phone = phone
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        phone_field = getattr(form, "phone", None)
+        phone = self.phone or (phone_field.data if phone_field is not None else None)
+        problem = passwords.password_problem(field.data or "", phone=phone)
+        if problem is not None:
+            raise ValidationError(str(problem))
+
+
+def phone_field(label: Any = None) -> TelField:
+    return TelField(
+        label or _l("Mobile number"),
+        filters=[normalise_phone],
+        validators=[DataRequired(_l("Enter your mobile number.")), MainlandMobile()],
+    )
+
+
+def new_password_field(label: Any = None, phone: str | None = None) -> PasswordField:
+    return PasswordField(
+        label or _l("Password"),
+        validators=[InputRequired(_l("Choose a password.")), NewPassword(phone)],
+        description=passwords.RULE_TEXT,
+    )
+
+
+def confirm_field() -> PasswordField:
+    return PasswordField(
+        _l("Password again"),
+        validators=[
+            InputRequired(_l("Type the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+    )
+
+
+def code_field() -> StringField:
+    return StringField(
+        _l("Code from the SMS"),
+        filters=[strip],
+        validators=[Optional(), Length(max=12)],
+        description=_l("6 digits, valid for 10 minutes."),
+    )
+
+
+class TelField(StringField):
+    """A phone number typed as text with a numeric keyboard: type="tel" lets
+    some browsers refuse full-width digits before the server can normalise them."""
+
+    input_type = "text"
+
+
 class RegisterForm(FlaskForm):
     real_name = StringField(
         _l("Real name"),
@@ -61,29 +118,10 @@ class RegisterForm(FlaskForm):
             Length(max=50, message=_l("A name can be at most %(max)d characters.")),
         ],
     )
-    phone = TelField(
-        _l("Mobile number"),
-        filters=[normalise_phone],
-        validators=[DataRequired(_l("Enter your mobile number.")), MainlandMobile()],
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            InputRequired(_l("Choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=128,
-                message=_l("A password needs %(min)d to %(max)d characters."),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[
-            InputRequired(_l("Type the password again.")),
-            EqualTo("password", _l("The two passwords are not the same.")),
-        ],
-    )
+    phone = phone_field()
+    sms_code = code_field()
+    password = new_password_field()
+    confirm = confirm_field()
     email = EmailField(
         _l("E-mail (optional)"),
         filters=[strip],
@@ -110,4 +148,23 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(_l("Enter your mobile number."))],
     )
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
-    remember = BooleanField(_l("Keep me logged in on this device"))
+    remember = BooleanField(_l("Keep me logged in on this device (30 days)"))
+
+
+class ResetRequestForm(FlaskForm):
+    phone = phone_field()
+
+
+class ResetCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from the SMS"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the 6-digit code from the SMS.")), Length(max=12)],
+    )
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field()
+
+
+class ResetLinkForm(FlaskForm):
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field()

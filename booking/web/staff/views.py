@@ -182,7 +182,7 @@ def checkin(code: str) -> Any:
         except DomainError as error:
             return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
         db.session.commit()
-        flash(_("%(name)s is checked in.", name=booking.resident.real_name), "success")
+        flash(_("%(name)s is checked in.", name=booking.resident.display_name), "success")
         return redirect(url_for("staff.checkin", code=booking.code))
     return render_template(
         "staff/checkin.html",
@@ -218,7 +218,7 @@ def verify(code: str) -> Any:
     booking = booking_here_or_404(code)
     gate.mark_verified(db.session, booking.resident, current_user, now=utcnow())
     db.session.commit()
-    flash(_("%(name)s is marked as verified.", name=booking.resident.real_name), "success")
+    flash(_("%(name)s is marked as verified.", name=booking.resident.display_name), "success")
     return redirect(url_for("staff.checkin", code=booking.code))
 
 
@@ -273,7 +273,7 @@ def visitors_csv() -> Any:
             [
                 f"{slot.starts_at.astimezone(tz):%H:%M}-{slot.ends_at.astimezone(tz):%H:%M}",
                 slot.facility.name,
-                booking.resident.real_name,
+                booking.resident.display_name,
                 booking.resident.masked_phone,
                 booking.attendance if slot.facility.is_exclusive else booking.places,
                 booking.plate or "",
