@@ -41,9 +41,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> type[Config]:
     env = "testing" if test_config is not None else os.environ.get("BOOKING_ENV", "development")
+    if test_config is None and env == "testing":
+        raise UnsafeConfiguration(
+            "Refusing to start: BOOKING_ENV=testing is only for the test suite (it turns off "
+            "CSRF checks and rate limits and uses a published secret key); "
+            "use BOOKING_ENV=development or BOOKING_ENV=production."
+        )
     if env not in CONFIGS:
         raise UnsafeConfiguration(
-            f"Refusing to start: BOOKING_ENV={env!r} is not one of {', '.join(CONFIGS)}."
+            f"Refusing to start: BOOKING_ENV={env!r} is not development or production."
         )
     config_class = CONFIGS[env]
     app.config.from_object(config_class)

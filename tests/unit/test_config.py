@@ -70,3 +70,13 @@ def test_development_keeps_a_generated_secret(monkeypatch, tmp_path):
     assert first != DEFAULT_SECRET_KEY
     assert create_app().config["SECRET_KEY"] == first
     assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + str(tmp_path))
+
+
+def test_booking_env_testing_is_refused_outside_the_test_suite(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOOKING_ENV", "testing")
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(UnsafeConfiguration, match="BOOKING_ENV=testing is only for the test suite"):
+        create_app()
+    # The suite passes its settings to create_app, whatever the environment says.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+    assert app.config["TESTING"] is True
