@@ -18,6 +18,15 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit():
+        raise ValueError(f"{name}={value!r} must be a whole number of 0 or more.")
+    return int(value)
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     # The ID-number hash key; defaults to one derived from SECRET_KEY.
@@ -50,6 +59,8 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 100 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute; 30 per hour")
     RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "30 per minute")
+    # Strict-Transport-Security max-age in seconds; 0 sends none (production sends a year).
+    HSTS_SECONDS = 0
     PRODUCTION = False
 
     @classmethod
@@ -79,6 +90,7 @@ class ProductionConfig(Config):
     PRODUCTION = True
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    HSTS_SECONDS = _whole_number("HSTS_SECONDS", 365 * 24 * 3600)
 
     @classmethod
     def validate(cls, settings: dict[str, object]) -> list[str]:

@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_response_headers(app)
     register_cli(app)
     return app
 
@@ -145,6 +146,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from booking.web.templating import register
+
+    register(app)
+
+
+def register_response_headers(app: Flask) -> None:
+    from booking.web.headers import register
 
     register(app)
 

@@ -1,4 +1,6 @@
-"""Safe pages: exports that open safely in a spreadsheet."""
+"""Safe pages: the headers every response carries, what caches may keep, exports
+that open safely in a spreadsheet, links that never take their host from the
+request, body limits, and the client's address behind a proxy."""
 
 from __future__ import annotations
 
@@ -13,11 +15,34 @@ from booking.extensions import db
 from booking.models import Booking, BookingStatus, FacilityKind, Role, Slot
 from booking.services.clock import utcnow
 from booking.web.downloads import csv_download, download
+from config import ProductionConfig
 from tests.conftest import PASSWORD
 
 EN = {"Accept-Language": "en"}
 STAFF_PHONE = "13900000001"
 RESIDENT_PHONE = "13700000001"
+
+EXPECTED_CSP = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+def csp_of(response) -> dict[str, list[str]]:
+    directives = [d.split() for d in response.headers["Content-Security-Policy"].split(";")]
+    return {name: sources for name, *sources in directives}
+
+
+def assert_safe_headers(response) -> None:
+    assert csp_of(response) == EXPECTED_CSP
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # production only
 
 
 def login(client, phone, **headers):
@@ -128,3 +153,128 @@ def test_every_download_says_no_store_itself(tmp_path, monkeypatch):
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["Content-Disposition"].startswith("attachment;")
     assert csv_file.get_data(as_text=True) == "\ufeffName\r\n'=1+1\r\n"
+
+
+# --- Headers on every response ------------------------------------------------
+
+
+def test_every_kind_of_response_carries_the_security_headers(client, school):
+    facility = school["reading"].id
+    anonymous = {
+        "/": 200,
+        "/schools/NC-SAFE": 200,
+        f"/facilities/{facility}": 200,
+        "/find": 200,
+        "/auth/login": 200,
+        "/health": 200,
+        "/no/such/page": 404,
+        "/find?date=not-a-date": 400,
+        "/api/v1/schools": 200,
+        "/api/v1/no/such/thing": 404,
+        "/api/v1/me/bookings": 401,
+        "/static/css/app.css": 200,
+    }
+    for path, status in anonymous.items():
+        with client.get(path, headers=EN) as response:
+            assert response.status_code == status, path
+            assert_safe_headers(response)
+
+    login(client, STAFF_PHONE)
+    for path, status in {
+        "/staff/": 200,
+        "/staff/checkin/SAFE01": 200,
+        "/staff/visitors.csv": 200,
+        "/staff/visitors?day=31/12": 400,
+        "/bookings/SAFE01": 403,  # residents only
+    }.items():
+        response = client.get(path, headers=EN)
+        assert response.status_code == status, path
+        assert_safe_headers(response)
+
+
+def test_a_500_page_carries_the_headers_too(tmp_path, monkeypatch):
+    app = bare_app(tmp_path, monkeypatch, PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/broken")
+    def broken():
+        raise RuntimeError("a bug")
+
+    response = app.test_client().get("/broken", headers=EN)
+    assert response.status_code == 500
+    assert_safe_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_other_site_may_frame_the_staff_buttons(client, school):
+    login(client, STAFF_PHONE)
+    page = client.get("/staff/checkin/SAFE01", headers=EN)
+    assert page.status_code == 200
+    assert '<form method="post"' in page.text  # the check-in button
+    assert csp_of(page)["frame-ancestors"] == ["'none'"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_production_sends_hsts_and_nothing_else_does(tmp_path, monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "p" * 40)
+    monkeypatch.setattr(
+        ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'prod.sqlite'}"
+    )
+    monkeypatch.setattr(ProductionConfig, "ALLOW_SQLITE_IN_PRODUCTION", True)
+    monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path / "instance"))
+    for env, hsts in [("production", "max-age=31536000"), ("development", None)]:
+        monkeypatch.setenv("BOOKING_ENV", env)
+        response = create_app().test_client().get("/health")
+        assert response.status_code == 200
+        assert response.headers.get("Strict-Transport-Security") == hsts, env
+        assert csp_of(response) == EXPECTED_CSP
+
+
+# --- What caches may keep -----------------------------------------------------
+
+
+def test_anonymous_public_pages_are_revalidated_and_the_rest_never_stored(client, school):
+    facility = school["reading"].id
+    for path in ["/", "/schools/NC-SAFE", f"/facilities/{facility}", "/find"]:
+        assert client.get(path).headers["Cache-Control"] == "no-cache", path
+    for path in ["/auth/login", "/auth/register", "/api/v1/schools", "/no/such/page"]:
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    refused = client.post("/auth/login", data={"phone": RESIDENT_PHONE, "password": "wrong"})
+    assert refused.headers["Cache-Control"] == "no-store"
+
+
+def test_every_page_and_export_of_a_signed_in_user_is_never_stored(client, school):
+    facility = school["reading"].id
+    login(client, RESIDENT_PHONE)
+    for path in [
+        "/",
+        "/schools/NC-SAFE",
+        f"/facilities/{facility}",
+        "/find",
+        "/me/bookings",
+        "/notices",
+        "/bookings/SAFE01",
+        "/bookings/SAFE01/calendar.ics",
+        "/api/v1/me/bookings",
+        "/language/en",
+    ]:
+        response = client.get(path)
+        assert response.status_code in {200, 302}, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    client.post("/auth/logout")
+
+    login(client, STAFF_PHONE)
+    for path in ["/staff/", "/staff/visitors", "/staff/visitors.csv", "/staff/checkin/SAFE01"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_static_files_keep_their_own_caching(client, school):
+    with client.get("/static/css/app.css") as response:
+        anonymous = response.headers.get("Cache-Control")
+    login(client, RESIDENT_PHONE)
+    with client.get("/static/css/app.css") as signed_in:
+        assert signed_in.status_code == 200
+        assert signed_in.headers.get("Cache-Control") == anonymous
+        assert signed_in.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" not in (anonymous or "")

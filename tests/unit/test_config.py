@@ -1,7 +1,12 @@
 import pytest
 
 from booking import UnsafeConfiguration, create_app
-from config import DEFAULT_SECRET_KEY, ProductionConfig
+from config import (
+    DEFAULT_SECRET_KEY,
+    DevelopmentConfig,
+    ProductionConfig,
+    TestingConfig,
+)
 
 GOOD_SECRET = "x" * 40
 
@@ -70,6 +75,12 @@ def test_development_keeps_a_generated_secret(monkeypatch, tmp_path):
     assert first != DEFAULT_SECRET_KEY
     assert create_app().config["SECRET_KEY"] == first
     assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + str(tmp_path))
+
+
+def test_hsts_is_sent_by_production_only():
+    assert ProductionConfig.HSTS_SECONDS == 365 * 24 * 3600
+    assert DevelopmentConfig.HSTS_SECONDS == 0
+    assert TestingConfig.HSTS_SECONDS == 0
 
 
 def test_booking_env_testing_is_refused_outside_the_test_suite(monkeypatch, tmp_path):
