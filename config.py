@@ -6,6 +6,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 (recognised and refused in production)
@@ -25,6 +26,25 @@ def _whole_number(name: str, default: int) -> int:
     if not value.strip().isdigit():
         raise ValueError(f"{name}={value!r} must be a whole number of 0 or more.")
     return int(value)
+
+
+def _names(name: str) -> list[str] | None:
+    """A comma-separated list; None when unset or empty."""
+    names = [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+    return names or None
+
+
+def public_url_settings(public_url: object) -> dict[str, str]:
+    """SERVER_NAME and PREFERRED_URL_SCHEME from PUBLIC_URL; empty when it is unset or
+    malformed (validate() says what is wrong with it)."""
+    if not public_url:
+        return {}
+    parts = urlsplit(str(public_url))
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return {}
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or "@" in parts.netloc:
+        return {}
+    return {"SERVER_NAME": parts.netloc.lower(), "PREFERRED_URL_SCHEME": parts.scheme}
 
 
 class Config:
@@ -59,6 +79,14 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 100 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute; 30 per hour")
     RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "30 per minute")
+    # The address residents use, e.g. https://share.nancheng.edu.cn (no path). It becomes
+    # SERVER_NAME and PREFERRED_URL_SCHEME: links in QR codes, calendar files, e-mails and
+    # reset links are built on it, never on a request's Host header. Required in production.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    # Host names the site answers to (comma-separated; ".example.org" takes its subdomains);
+    # any other Host header, or none, gets 400 (mind load balancers' health checks).
+    # Unset: any host; links are built on PUBLIC_URL all the same.
+    TRUSTED_HOSTS = _names("TRUSTED_HOSTS")
     # Strict-Transport-Security max-age in seconds; 0 sends none (production sends a year).
     HSTS_SECONDS = 0
     PRODUCTION = False
@@ -69,7 +97,14 @@ class Config:
         zone = str(settings.get("BOOKING_TIMEZONE") or "")
         if zone not in available_timezones():
             return [f"BOOKING_TIMEZONE={zone!r} is not a known timezone (e.g. Asia/Shanghai)."]
-        return []
+        problems = []
+        public_url = settings.get("PUBLIC_URL")
+        if public_url and not public_url_settings(public_url):
+            problems.append(
+                f"PUBLIC_URL={public_url!r} must be the site's address with http:// or "
+                "https:// and no path (for example: https://share.nancheng.edu.cn)."
+            )
+        return problems
 
 
 class DevelopmentConfig(Config):
@@ -84,6 +119,9 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     AVAILABILITY_CACHE_SECONDS = 0.0
     BOOKING_SCHEDULER = False
+    # The developer's environment does not leak into the tests.
+    PUBLIC_URL = None
+    TRUSTED_HOSTS = None
 
 
 class ProductionConfig(Config):
@@ -106,6 +144,12 @@ class ProductionConfig(Config):
             problems.append(
                 "DATABASE_URL points at SQLite; production needs PostgreSQL "
                 "(set ALLOW_SQLITE_IN_PRODUCTION=1 for a small single-process site)."
+            )
+        if not settings.get("PUBLIC_URL"):
+            problems.append(
+                "PUBLIC_URL must be set to the site's address (for example: "
+                "https://share.nancheng.edu.cn), so that links in QR codes and e-mails "
+                "never take their host from a request."
             )
         return problems
 

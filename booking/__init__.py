@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
-from config import CONFIGS, Config
+from config import CONFIGS, Config, public_url_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +56,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> type[Config]:
     app.config.from_object(config_class)
     if test_config:
         app.config.update(test_config)
+    app.config.update(public_url_settings(app.config.get("PUBLIC_URL")))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(

@@ -9,6 +9,8 @@ import io
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+from markupsafe import Markup
 
 from booking import create_app
 from booking.extensions import db
@@ -19,8 +21,10 @@ from config import ProductionConfig
 from tests.conftest import PASSWORD
 
 EN = {"Accept-Language": "en"}
+ZH = {"Accept-Language": "zh-CN"}
 STAFF_PHONE = "13900000001"
 RESIDENT_PHONE = "13700000001"
+PUBLIC_URL = "https://share.nancheng.edu.cn"
 
 EXPECTED_CSP = {
     "default-src": ["'self'"],
@@ -220,6 +224,7 @@ def test_production_sends_hsts_and_nothing_else_does(tmp_path, monkeypatch):
         ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'prod.sqlite'}"
     )
     monkeypatch.setattr(ProductionConfig, "ALLOW_SQLITE_IN_PRODUCTION", True)
+    monkeypatch.setattr(ProductionConfig, "PUBLIC_URL", PUBLIC_URL)
     monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path / "instance"))
     for env, hsts in [("production", "max-age=31536000"), ("development", None)]:
         monkeypatch.setenv("BOOKING_ENV", env)
@@ -278,3 +283,68 @@ def test_static_files_keep_their_own_caching(client, school):
         assert signed_in.headers.get("Cache-Control") == anonymous
         assert signed_in.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" not in (anonymous or "")
+
+
+# --- Links never take their host from the request ------------------------------
+
+
+class TestPublicUrl:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "PUBLIC_URL": PUBLIC_URL}
+
+    @pytest.fixture
+    def qr_data(self, monkeypatch):
+        """What the booking page's QR code holds, shown as text."""
+        from booking.web.residents import views
+
+        monkeypatch.setattr(
+            views, "qr_svg", lambda data: Markup('<p class="qr-data">{}</p>').format(data)
+        )
+
+    @pytest.mark.parametrize(
+        "host", ["evil.example", "evil.example:8443", "share.nancheng.edu.cn.evil.example"]
+    )
+    def test_a_forged_host_never_reaches_the_qr_code(self, client, school, qr_data, host):
+        login(client, RESIDENT_PHONE, Host=host)  # the test client keeps cookies per host
+        page = client.get("/bookings/SAFE01", headers={"Host": host, **EN})
+        assert page.status_code == 200
+        assert f'<p class="qr-data">{PUBLIC_URL}/staff/checkin/SAFE01</p>' in page.text
+        assert "evil" not in page.text
+
+    def test_links_outside_a_request_use_the_public_url(self, app, school):
+        from booking.web.residents.views import checkin_url
+
+        with app.app_context():
+            booking = db.session.scalar(sa.select(Booking).where(Booking.code == "SAFE01"))
+            assert checkin_url(booking) == f"{PUBLIC_URL}/staff/checkin/SAFE01"
+
+    @pytest.mark.parametrize(
+        "host", ["", "evil.example/<script>", "[::1", "a b", "x" * 300, "évil.example", "..."]
+    )
+    def test_a_malformed_host_is_no_500(self, client, school, host):
+        for path in ["/", "/no/such/page", "/api/v1/schools"]:
+            response = client.get(path, headers={"Host": host})
+            assert response.status_code < 500, (host, path)
+            assert_safe_headers(response)
+
+
+def test_trusted_hosts_refuse_others_with_a_400_in_the_visitors_language(tmp_path, monkeypatch):
+    app = bare_app(
+        tmp_path, monkeypatch, PUBLIC_URL=PUBLIC_URL, TRUSTED_HOSTS=["share.nancheng.edu.cn"]
+    )
+    client = app.test_client()
+    assert client.get("/health", headers={"Host": "share.nancheng.edu.cn"}).status_code == 200
+    page = client.get("/health", headers={"Host": "evil.example", **EN})
+    assert page.status_code == 400
+    assert page.text.strip() == "This site does not answer to this address."
+    assert_safe_headers(page)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert client.get("/", headers={"Host": "evil.example", **ZH}).text.strip() == (
+        "本网站不接受通过这个地址访问。"
+    )
+    api = client.get("/api/v1/schools", headers={"Host": "evil.example", **EN})
+    assert api.status_code == 400
+    assert api.json == {
+        "error": {"code": "bad_host", "message": "This site does not answer to this address."}
+    }

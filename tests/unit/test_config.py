@@ -3,12 +3,20 @@ import pytest
 from booking import UnsafeConfiguration, create_app
 from config import (
     DEFAULT_SECRET_KEY,
+    Config,
     DevelopmentConfig,
     ProductionConfig,
     TestingConfig,
+    public_url_settings,
 )
 
 GOOD_SECRET = "x" * 40
+SAFE = {
+    "SECRET_KEY": GOOD_SECRET,
+    "SQLALCHEMY_DATABASE_URI": "postgresql://db/x",
+    "BOOKING_TIMEZONE": "Asia/Shanghai",
+    "PUBLIC_URL": "https://share.nancheng.edu.cn",
+}
 
 
 @pytest.mark.parametrize(
@@ -23,7 +31,7 @@ GOOD_SECRET = "x" * 40
     ],
 )
 def test_production_refuses_unsafe_settings(settings, problem):
-    problems = ProductionConfig.validate({"BOOKING_TIMEZONE": "Asia/Shanghai", **settings})
+    problems = ProductionConfig.validate({**SAFE, **settings})
     assert len(problems) == 1
     assert problem in problems[0]
 
@@ -37,14 +45,9 @@ def test_an_unknown_timezone_is_refused_in_every_environment(monkeypatch, tmp_pa
 
 
 def test_production_accepts_safe_settings():
-    settings = {
-        "SECRET_KEY": GOOD_SECRET,
-        "SQLALCHEMY_DATABASE_URI": "postgresql://db/x",
-        "BOOKING_TIMEZONE": "Asia/Shanghai",
-    }
-    assert ProductionConfig.validate(settings) == []
+    assert ProductionConfig.validate(SAFE) == []
     allowed = {
-        **settings,
+        **SAFE,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///x",
         "ALLOW_SQLITE_IN_PRODUCTION": True,
     }
@@ -75,6 +78,53 @@ def test_development_keeps_a_generated_secret(monkeypatch, tmp_path):
     assert first != DEFAULT_SECRET_KEY
     assert create_app().config["SECRET_KEY"] == first
     assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"PUBLIC_URL": None}, "PUBLIC_URL must be set"),
+        ({"PUBLIC_URL": ""}, "PUBLIC_URL must be set"),
+    ],
+)
+def test_production_refuses_what_does_not_hold_across_workers_and_hosts(settings, problem):
+    problems = ProductionConfig.validate({**SAFE, **settings})
+    assert len(problems) == 1
+    assert problem in problems[0]
+
+
+@pytest.mark.parametrize("config", [Config, ProductionConfig])
+@pytest.mark.parametrize(
+    "public_url",
+    [
+        "share.nancheng.edu.cn",  # no scheme
+        "ftp://share.nancheng.edu.cn",
+        "https://",
+        "https://share.nancheng.edu.cn/booking",  # a path is not supported
+        "https://share.nancheng.edu.cn/?x=1",
+        "https://user@share.nancheng.edu.cn",
+    ],
+)
+def test_a_malformed_public_url_is_refused_in_every_environment(config, public_url):
+    problems = config.validate({**SAFE, "PUBLIC_URL": public_url})
+    assert len(problems) == 1
+    assert "PUBLIC_URL=" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("public_url", "server_name", "scheme"),
+    [
+        ("https://share.nancheng.edu.cn", "share.nancheng.edu.cn", "https"),
+        ("https://Share.Nancheng.edu.cn/", "share.nancheng.edu.cn", "https"),
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", "http"),
+    ],
+)
+def test_public_url_gives_the_server_name_and_scheme(public_url, server_name, scheme):
+    assert Config.validate({**SAFE, "PUBLIC_URL": public_url}) == []
+    assert public_url_settings(public_url) == {
+        "SERVER_NAME": server_name,
+        "PREFERRED_URL_SCHEME": scheme,
+    }
 
 
 def test_hsts_is_sent_by_production_only():
