@@ -87,6 +87,12 @@ class Config:
     # any other Host header, or none, gets 400 (mind load balancers' health checks).
     # Unset: any host; links are built on PUBLIC_URL all the same.
     TRUSTED_HOSTS = _names("TRUSTED_HOSTS")
+    # Request bodies over this many bytes get 413. Forms upload no files; the longest field
+    # holds 2,000 characters. Flask 3.1's multipart limits (bytes per text field, number of
+    # parts) are pinned here so they cannot drift.
+    MAX_CONTENT_LENGTH = _whole_number("MAX_CONTENT_LENGTH", 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = 500_000
+    MAX_FORM_PARTS = 1_000
     # Strict-Transport-Security max-age in seconds; 0 sends none (production sends a year).
     HSTS_SECONDS = 0
     PRODUCTION = False

@@ -86,6 +86,19 @@ def register(app: Flask) -> None:
         response.status_code = 400
         return response
 
+    @app.errorhandler(413)
+    def too_large(error: HTTPException) -> Response:
+        """A body over MAX_CONTENT_LENGTH, or a form over Flask's form limits."""
+        message = _("What you sent is too large for this site. Nothing was saved.")
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": {"code": "too_large", "message": message}})
+        else:
+            response = make_response(
+                render_template("errors/error.html", status=413, message=message)
+            )
+        response.status_code = 413
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         status = error.code or 500

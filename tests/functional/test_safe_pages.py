@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -348,3 +349,42 @@ def test_trusted_hosts_refuse_others_with_a_400_in_the_visitors_language(tmp_pat
     assert api.json == {
         "error": {"code": "bad_host", "message": "This site does not answer to this address."}
     }
+
+
+# --- Body limits --------------------------------------------------------------
+
+
+def test_a_too_large_body_gets_a_clear_413_in_the_visitors_language(client, school):
+    too_large = "x" * (1024 * 1024 + 1)
+    page = client.post("/auth/login", data={"phone": too_large}, headers=EN)
+    assert page.status_code == 413
+    assert "What you sent is too large for this site. Nothing was saved." in page.text
+    assert_safe_headers(page)
+    chinese = client.post("/auth/login", data={"phone": too_large}, headers=ZH)
+    assert chinese.status_code == 413
+    assert "提交的内容太大" in chinese.text
+    api = client.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"phone": RESIDENT_PHONE, "password": too_large}),
+        content_type="application/json",
+        headers=EN,
+    )
+    assert api.status_code == 413
+    assert api.json == {
+        "error": {
+            "code": "too_large",
+            "message": "What you sent is too large for this site. Nothing was saved.",
+        }
+    }
+
+
+def test_one_form_field_over_the_form_memory_limit_gets_413(client, school):
+    field = "x" * 600_000  # under MAX_CONTENT_LENGTH, over MAX_FORM_MEMORY_SIZE
+    body = (
+        f'--b\r\nContent-Disposition: form-data; name="phone"\r\n\r\n{field}\r\n--b--\r\n'
+    ).encode()
+    page = client.post(
+        "/auth/login", data=body, content_type="multipart/form-data; boundary=b", headers=EN
+    )
+    assert page.status_code == 413
+    assert "too large" in page.text
