@@ -79,6 +79,8 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 100 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute; 30 per hour")
     RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "30 per minute")
+    # Each process counts in memory:// on its own, so production refuses it unless allowed.
+    ALLOW_MEMORY_RATELIMIT_IN_PRODUCTION = _flag("ALLOW_MEMORY_RATELIMIT_IN_PRODUCTION", False)
     # The address residents use, e.g. https://share.nancheng.edu.cn (no path). It becomes
     # SERVER_NAME and PREFERRED_URL_SCHEME: links in QR codes, calendar files, e-mails and
     # reset links are built on it, never on a request's Host header. Required in production.
@@ -87,6 +89,9 @@ class Config:
     # any other Host header, or none, gets 400 (mind load balancers' health checks).
     # Unset: any host; links are built on PUBLIC_URL all the same.
     TRUSTED_HOSTS = _names("TRUSTED_HOSTS")
+    # How many proxies in front of the site set X-Forwarded-For and X-Forwarded-Proto: the
+    # client's address (rate limits, logs) and scheme come from there. 0: not behind a proxy.
+    TRUSTED_PROXIES = _whole_number("TRUSTED_PROXIES", 0)
     # Request bodies over this many bytes get 413. Forms upload no files; the longest field
     # holds 2,000 characters. Flask 3.1's multipart limits (bytes per text field, number of
     # parts) are pinned here so they cannot drift.
@@ -110,6 +115,8 @@ class Config:
                 f"PUBLIC_URL={public_url!r} must be the site's address with http:// or "
                 "https:// and no path (for example: https://share.nancheng.edu.cn)."
             )
+        if not str(settings.get("TRUSTED_PROXIES", 0)).isdigit():
+            problems.append("TRUSTED_PROXIES must be the number of proxies in front (0 or more).")
         return problems
 
 
@@ -128,6 +135,7 @@ class TestingConfig(Config):
     # The developer's environment does not leak into the tests.
     PUBLIC_URL = None
     TRUSTED_HOSTS = None
+    TRUSTED_PROXIES = 0
 
 
 class ProductionConfig(Config):
@@ -156,6 +164,17 @@ class ProductionConfig(Config):
                 "PUBLIC_URL must be set to the site's address (for example: "
                 "https://share.nancheng.edu.cn), so that links in QR codes and e-mails "
                 "never take their host from a request."
+            )
+        storage = str(settings.get("RATELIMIT_STORAGE_URI") or "memory://")
+        if (
+            settings.get("RATELIMIT_ENABLED", True)
+            and storage.startswith("memory://")
+            and not settings.get("ALLOW_MEMORY_RATELIMIT_IN_PRODUCTION")
+        ):
+            problems.append(
+                "RATELIMIT_STORAGE_URI is memory://, where every worker counts on its own and "
+                "forgets on restart; point it at Redis (for example: redis://localhost:6379/0), "
+                "or set ALLOW_MEMORY_RATELIMIT_IN_PRODUCTION=1 for a single-process site."
             )
         return problems
 

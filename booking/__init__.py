@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, Config, public_url_settings
@@ -36,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_response_headers(app)
+    register_proxy_fix(app)
     register_cli(app)
     return app
 
@@ -155,6 +157,14 @@ def register_response_headers(app: Flask) -> None:
     from booking.web.headers import register
 
     register(app)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, the client's address and scheme are the ones they
+    forward; without it, X-Forwarded-* headers are ignored. The host is PUBLIC_URL's."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_cli(app: Flask) -> None:

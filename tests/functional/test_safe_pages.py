@@ -11,10 +11,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 from markupsafe import Markup
 
 from booking import create_app
-from booking.extensions import db
+from booking.extensions import client_address, db
 from booking.models import Booking, BookingStatus, FacilityKind, Role, Slot
 from booking.services.clock import utcnow
 from booking.web.downloads import csv_download, download
@@ -226,6 +227,8 @@ def test_production_sends_hsts_and_nothing_else_does(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(ProductionConfig, "ALLOW_SQLITE_IN_PRODUCTION", True)
     monkeypatch.setattr(ProductionConfig, "PUBLIC_URL", PUBLIC_URL)
+    monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setattr(ProductionConfig, "ALLOW_MEMORY_RATELIMIT_IN_PRODUCTION", True)
     monkeypatch.setenv("BOOKING_INSTANCE_PATH", str(tmp_path / "instance"))
     for env, hsts in [("production", "max-age=31536000"), ("development", None)]:
         monkeypatch.setenv("BOOKING_ENV", env)
@@ -388,3 +391,37 @@ def test_one_form_field_over_the_form_memory_limit_gets_413(client, school):
     )
     assert page.status_code == 413
     assert "too large" in page.text
+
+
+# --- The client's address behind proxies ---------------------------------------
+
+
+def address_app(tmp_path, monkeypatch, **settings):
+    app = bare_app(tmp_path, monkeypatch, **settings)
+
+    @app.route("/whoami")
+    def whoami():
+        return {"address": client_address(), "scheme": request.scheme}
+
+    return app.test_client()
+
+
+FORWARDED = {"X-Forwarded-For": "198.51.100.9, 203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+def test_one_trusted_proxy_makes_the_forwarded_address_the_clients(tmp_path, monkeypatch):
+    client = address_app(tmp_path, monkeypatch, TRUSTED_PROXIES=1)
+    # The proxy appends what it saw; what the client claimed before that is not trusted.
+    assert client.get("/whoami", headers=FORWARDED).json == {
+        "address": "203.0.113.7",
+        "scheme": "https",
+    }
+    assert client.get("/whoami").json["address"] == "127.0.0.1"
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path, monkeypatch):
+    client = address_app(tmp_path, monkeypatch)
+    assert client.get("/whoami", headers=FORWARDED).json == {
+        "address": "127.0.0.1",
+        "scheme": "http",
+    }

@@ -16,6 +16,7 @@ SAFE = {
     "SQLALCHEMY_DATABASE_URI": "postgresql://db/x",
     "BOOKING_TIMEZONE": "Asia/Shanghai",
     "PUBLIC_URL": "https://share.nancheng.edu.cn",
+    "RATELIMIT_STORAGE_URI": "redis://localhost:6379/0",
 }
 
 
@@ -85,12 +86,20 @@ def test_development_keeps_a_generated_secret(monkeypatch, tmp_path):
     [
         ({"PUBLIC_URL": None}, "PUBLIC_URL must be set"),
         ({"PUBLIC_URL": ""}, "PUBLIC_URL must be set"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI is memory://"),
+        ({"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI is memory://"),
     ],
 )
 def test_production_refuses_what_does_not_hold_across_workers_and_hosts(settings, problem):
     problems = ProductionConfig.validate({**SAFE, **settings})
     assert len(problems) == 1
     assert problem in problems[0]
+
+
+def test_production_allows_memory_rate_limits_only_when_told_or_when_limits_are_off():
+    memory = {**SAFE, "RATELIMIT_STORAGE_URI": "memory://"}
+    assert ProductionConfig.validate({**memory, "ALLOW_MEMORY_RATELIMIT_IN_PRODUCTION": True}) == []
+    assert ProductionConfig.validate({**memory, "RATELIMIT_ENABLED": False}) == []
 
 
 @pytest.mark.parametrize("config", [Config, ProductionConfig])
@@ -125,6 +134,12 @@ def test_public_url_gives_the_server_name_and_scheme(public_url, server_name, sc
         "SERVER_NAME": server_name,
         "PREFERRED_URL_SCHEME": scheme,
     }
+
+
+@pytest.mark.parametrize("proxies", [-1, "two", True])
+def test_trusted_proxies_must_be_a_count(proxies):
+    problems = Config.validate({**SAFE, "TRUSTED_PROXIES": proxies})
+    assert problems == ["TRUSTED_PROXIES must be the number of proxies in front (0 or more)."]
 
 
 def test_hsts_is_sent_by_production_only():
