@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from booking import create_app
 from booking.extensions import client_address, db
-from booking.models import Booking, BookingStatus, FacilityKind, Role, Slot
+from booking.models import Booking, BookingStatus, FacilityKind, Role, Slot, User
 from booking.services.clock import utcnow
 from booking.web.downloads import csv_download, download
 from config import ProductionConfig
@@ -425,3 +425,19 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path, monkeyp
         "address": "127.0.0.1",
         "scheme": "http",
     }
+
+
+# --- The language switch ------------------------------------------------------
+
+
+def test_the_language_switch_sets_a_cookie_and_changes_nothing_stored(app, client, school):
+    login(client, RESIDENT_PHONE)
+    with app.app_context():
+        before = db.session.scalar(sa.select(User.locale).where(User.phone == RESIDENT_PHONE))
+    response = client.get("/language/en", query_string={"next": "/me/bookings"})
+    assert response.status_code == 302
+    assert "lang=en" in response.headers["Set-Cookie"]
+    assert '<html lang="en">' in client.get("/me/bookings", headers=ZH).text
+    with app.app_context():
+        after = db.session.scalar(sa.select(User.locale).where(User.phone == RESIDENT_PHONE))
+    assert after == before != "en"
