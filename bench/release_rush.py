@@ -131,6 +131,7 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
         "DATABASE_URL": url,
         "RATELIMIT_ENABLED": "0",
         "SESSION_COOKIE_SECURE": "0",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     process = subprocess.Popen(
         [

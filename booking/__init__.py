@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
-from config import CONFIGS, Config
+from config import CONFIGS, Config, public_url_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,20 +36,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_response_headers(app)
+    register_proxy_fix(app)
     register_cli(app)
     return app
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> type[Config]:
     env = "testing" if test_config is not None else os.environ.get("BOOKING_ENV", "development")
+    if test_config is None and env == "testing":
+        raise UnsafeConfiguration(
+            "Refusing to start: BOOKING_ENV=testing is only for the test suite (it turns off "
+            "CSRF checks and rate limits and uses a published secret key); "
+            "use BOOKING_ENV=development or BOOKING_ENV=production."
+        )
     if env not in CONFIGS:
         raise UnsafeConfiguration(
-            f"Refusing to start: BOOKING_ENV={env!r} is not one of {', '.join(CONFIGS)}."
+            f"Refusing to start: BOOKING_ENV={env!r} is not development or production."
         )
     config_class = CONFIGS[env]
     app.config.from_object(config_class)
     if test_config:
         app.config.update(test_config)
+    app.config.update(public_url_settings(app.config.get("PUBLIC_URL")))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
@@ -161,6 +171,20 @@ def register_template_helpers(app: Flask) -> None:
     from booking.web.templating import register
 
     register(app)
+
+
+def register_response_headers(app: Flask) -> None:
+    from booking.web.headers import register
+
+    register(app)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, the client's address and scheme are the ones they
+    forward; without it, X-Forwarded-* headers are ignored. The host is PUBLIC_URL's."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_cli(app: Flask) -> None:

@@ -7,7 +7,7 @@ from flask.wrappers import Response
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from booking.extensions import db
 from booking.services.errors import DomainError
@@ -71,6 +71,32 @@ def register(app: Flask) -> None:
             )
         response.status_code = 429
         response.headers["Retry-After"] = "60"
+        return response
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> Response:
+        """The Host header is not one of TRUSTED_HOSTS. Flask then has no URL map bound
+        for the request, so no page that builds links can be rendered: a short answer."""
+        message = _("This site does not answer to this address.")
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": {"code": "bad_host", "message": message}})
+        else:
+            response = make_response(message + "\n")
+            response.mimetype = "text/plain"
+        response.status_code = 400
+        return response
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException) -> Response:
+        """A body over MAX_CONTENT_LENGTH, or a form over Flask's form limits."""
+        message = _("What you sent is too large for this site. Nothing was saved.")
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": {"code": "too_large", "message": message}})
+        else:
+            response = make_response(
+                render_template("errors/error.html", status=413, message=message)
+            )
+        response.status_code = 413
         return response
 
     @app.errorhandler(HTTPException)

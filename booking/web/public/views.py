@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -176,11 +175,10 @@ def favicon() -> Response:
 
 @blueprint.route("/language/<locale>")
 def switch_language(locale: str) -> Response:
+    """The pages' language, in a cookie. A GET changes nothing stored: the account's
+    language (which notices are written in) is set on the account page."""
     back = safe_next(request.args.get("next")) or url_for("public.home")
     response = make_response(redirect(back))
     if locale in current_app.config["LANGUAGES"]:
         response.set_cookie(LOCALE_COOKIE, locale, max_age=ONE_YEAR, samesite="Lax", httponly=True)
-        if current_user.is_authenticated:
-            current_user.locale = locale  # notices follow the switch too
-            db.session.commit()
     return response

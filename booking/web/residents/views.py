@@ -39,6 +39,7 @@ from booking.services.availability import booked_codes, slot_state
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.services.policy import policy_for
+from booking.web.downloads import download
 from booking.web.errors import refuse_and_return
 from booking.web.residents.calendar_file import booking_ics
 from booking.web.residents.forms import BookingForm
@@ -207,9 +208,7 @@ def booking_detail(code: str) -> str:
 @resident_required
 def booking_calendar(code: str) -> Response:
     booking = own_booking_or_404(code)
-    response = current_app.response_class(booking_ics(booking), mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="booking-{booking.code}.ics"'
-    return response
+    return download(booking_ics(booking), "text/calendar", f"booking-{booking.code}.ics")
 
 
 @blueprint.route("/bookings/<code>/cancel", methods=["POST"])

@@ -6,8 +6,6 @@ school's booking, slot or log answers 404, never 403 (DESIGN rule 5).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, time, timedelta
 from functools import wraps
@@ -18,7 +16,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
-from werkzeug.wrappers import Response
 
 from booking.extensions import db
 from booking.models import AuditEvent, Booking, School
@@ -26,6 +23,7 @@ from booking.services import clock, gate
 from booking.services.booking_errors import BookingNotFound
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
+from booking.web.downloads import csv_download
 from booking.web.errors import refuse_and_return
 
 blueprint = Blueprint("staff", __name__)
@@ -253,9 +251,7 @@ def visitors_csv() -> Any:
     if day is None:
         abort(400)
     tz = clock.zone(school.timezone)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             _("Time"),
             _("Facility"),
@@ -266,10 +262,10 @@ def visitors_csv() -> Any:
             _("Code"),
             _("Status"),
         ]
-    )
+    ]
     for booking in gate.visitors_on(db.session, school.id, day, school.timezone):
         slot = booking.slot
-        writer.writerow(
+        rows.append(
             [
                 f"{slot.starts_at.astimezone(tz):%H:%M}-{slot.ends_at.astimezone(tz):%H:%M}",
                 slot.facility.name,
@@ -281,11 +277,7 @@ def visitors_csv() -> Any:
                 booking.status.value,
             ]
         )
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="visitors-{day.isoformat()}.csv"'
-    )
-    return response
+    return csv_download(rows, f"visitors-{day.isoformat()}.csv")
 
 
 @blueprint.route("/audit")
