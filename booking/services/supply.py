@@ -198,6 +198,16 @@ def add_closure(
         raise ClosureRefused(_l("A closure must end after it starts."), field="ends_at")
     if ends_at <= now:
         raise ClosureRefused(_l("A closure cannot lie entirely in the past."), field="ends_at")
+    if not (
+        clock.is_near(starts_at.date(), now.date()) and clock.is_near(ends_at.date(), now.date())
+    ):
+        raise ClosureRefused(
+            _l(
+                "A closure starts and ends at most %(years)d years from now.",
+                years=clock.NEAR_YEARS,
+            ),
+            field="ends_at",
+        )
     if facility is not None and facility.school_id != school.id:
         raise ClosureRefused(_l("This facility belongs to another school."), field="facility")
     closure = Closure(
