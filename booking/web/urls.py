@@ -38,7 +38,10 @@ class IdConverter(IntegerConverter):
 def refuse_unreadable_url() -> None:
     """Before every view: a path value with a control character names nothing
     (404); a query value with one, or with an unpaired surrogate, is refused
-    (400, UnreadableText naming the parameter)."""
+    (400, UnreadableText naming the parameter). An address that matches no
+    route is left to its 404 or 405."""
+    if request.routing_exception is not None:
+        return
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and text_problem(value):
             abort(404)
