@@ -559,3 +559,23 @@ def test_other_residents_records_stay_not_found(client, campus):
     log_in(client, OTHER_PHONE)
     assert client.get(f"/bookings/{campus.confirmed_code}").status_code == 404
     assert client.post(f"/waitlist/{campus.entry_id}/leave").status_code == 404
+
+
+# Found by the form fuzz: renaming a facility to another's name was an IntegrityError.
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [(EN, "This school already has a facility of that name."), (ZH, "本校已有同名场馆。")],
+)
+def test_renaming_a_facility_to_a_taken_name_is_refused(app, client, campus, language, message):
+    log_in(client, STAFF_PHONE)
+    before = snapshot(app)
+    response = client.post(
+        f"/staff/facilities/{campus.room_id}/edit",
+        data={"kind": "reading_room", "name": "报告厅", "capacity": "4", "is_active": "y"},
+        headers=language,
+    )
+    assert response.status_code == 409
+    assert message in html_text(response)
+    assert_unchanged(app, before)
