@@ -149,7 +149,7 @@ def build_campus(app: Flask) -> Campus:
 
         open_slot = slot(room, 1, held=1)
         full_slot = slot(room, 2, held=4)
-        offered_slot = slot(room, 3, held=0)
+        offered_slot = slot(room, 3, held=1)  # the offer holds its place
         hall_slot = slot(hall, 1, held=100)
         parking_slot = slot(parking, 1)
         missed_slot = slot(room, -1, held=0)
