@@ -30,7 +30,6 @@ NOT_UNICODE = _l("This text is not valid Unicode (it holds a lone surrogate).")
 
 
 class UnreadableText(ValidationFailed):
-    code = "validation"
     default_message = CONTROL_CHARACTERS
 
 
@@ -51,10 +50,3 @@ def text_problem(
     if not multiline and _REFUSED_IN_LINE.search(value):
         return LINE_BREAKS
     return None
-
-
-def check_text(value: str, *, field: str | None = None, multiline: bool = False) -> None:
-    """Raises UnreadableText naming `field` when `value` is not plain text."""
-    problem = text_problem(value, multiline=multiline)
-    if problem is not None:
-        raise UnreadableText(problem, field=field)

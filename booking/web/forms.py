@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField, TextAreaField
@@ -36,7 +37,8 @@ class Form(FlaskForm):
         return valid and not refused
 
 
-def sent_text_problem(field: Field) -> Any:
+def sent_text_problem(field: Field) -> LazyString | None:
+    """Why what was sent in `field` is not text it takes, or None."""
     if not isinstance(field, StringField) or isinstance(field, PasswordField):
         return None
     multiline = isinstance(field, TextAreaField)
