@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         raise UnsafeConfiguration("Refusing to start: " + " ".join(problems))
 
     register_extensions(app)
+    register_url_checks(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -140,6 +141,13 @@ def choose_place_taker(app: Flask) -> object:
     if delay and app.config.get("TESTING"):
         return take_places_unsafely(float(delay))
     return take_places
+
+
+def register_url_checks(app: Flask) -> None:
+    """Before the blueprints, so that every route's <int:...> is the bounded one."""
+    from booking.web import urls
+
+    urls.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

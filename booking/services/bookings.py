@@ -7,6 +7,7 @@ racing for the last place cannot both win, on SQLite or on PostgreSQL.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time as time_module
 from collections.abc import Callable
@@ -66,6 +67,9 @@ TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
 COUNTED_STATUSES = (S.PENDING, S.CONFIRMED, S.CHECKED_IN)
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
 CODE_LENGTH = 6
+# What the codes column may hold: new_code()'s, and the longer letters-and-digits
+# codes of imports and tests. Anything else is no booking's, so no query is made for it.
+CODE_SHAPE = re.compile(r"[0-9A-Z]{1,12}")
 
 
 class InvalidTransition(Conflict):
@@ -531,8 +535,17 @@ def expire_undecided(session: Session, now: datetime) -> int:
     return len(due)
 
 
+def normalise_code(code: str) -> str | None:
+    """The code as stored (trimmed, upper case), or None when it cannot be one."""
+    code = code.strip().upper()
+    return code if code.isascii() and CODE_SHAPE.fullmatch(code) else None
+
+
 def find_for_resident(session: Session, code: str, resident: User) -> Booking | None:
     """A resident's booking by code; another resident's is not found (rule 5)."""
+    normalised = normalise_code(code)
+    if normalised is None:
+        return None
     return session.scalar(
-        sa.select(Booking).where(Booking.code == code.upper(), Booking.resident_id == resident.id)
+        sa.select(Booking).where(Booking.code == normalised, Booking.resident_id == resident.id)
     )

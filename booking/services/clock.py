@@ -94,3 +94,13 @@ def days(first: date, last: date) -> list[date]:
 def week_start(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
+
+
+NEAR_YEARS = 5  # how far from today a date typed into a page or a query may lie
+
+
+def is_near(day: date, today: date, years: int = NEAR_YEARS) -> bool:
+    """Whether `day` lies at most `years` calendar years before or after `today`:
+    far enough for any real use, near enough that every instant on it exists
+    (year 1 and 9999 have local days whose UTC instants do not)."""
+    return abs(day.year - today.year) <= years

@@ -14,7 +14,7 @@ from booking.labels import BOOKING_STATUSES
 from booking.models import Booking, BookingStatus, Facility, Slot, User
 from booking.services import audit, clock, notices
 from booking.services.booking_errors import BookingNotFound
-from booking.services.bookings import describe, local_text, transition
+from booking.services.bookings import describe, local_text, normalise_code, transition
 from booking.services.errors import Conflict, ValidationFailed
 from booking.services.policy import Policy, policies_for, policy_for
 
@@ -40,11 +40,14 @@ class CheckInRefused(Conflict):
 
 def find_at_school(session: Session, code: str, school_id: int) -> Booking:
     """A booking of this school by code; another school's is not found (rule 5)."""
+    normalised = normalise_code(code)
+    if normalised is None:
+        raise BookingNotFound()
     booking = session.scalar(
         sa.select(Booking)
         .join(Slot, Booking.slot_id == Slot.id)
         .join(Facility, Slot.facility_id == Facility.id)
-        .where(Booking.code == code.strip().upper(), Facility.school_id == school_id)
+        .where(Booking.code == normalised, Facility.school_id == school_id)
         .options(joinedload(Booking.slot).joinedload(Slot.facility), joinedload(Booking.resident))
     )
     if booking is None:

@@ -36,7 +36,7 @@ from booking.models import (
 from booking.services import audit, clock, notices, waitlist
 from booking.services.bookings import transition
 from booking.services.calendar import load_calendar
-from booking.services.errors import ValidationFailed
+from booking.services.errors import Conflict, ValidationFailed
 from booking.services.opening import expand
 from booking.services.policy import Policy, policies_for, policy_for
 from booking.services.slots import insert_slots, release_at
@@ -198,6 +198,16 @@ def add_closure(
         raise ClosureRefused(_l("A closure must end after it starts."), field="ends_at")
     if ends_at <= now:
         raise ClosureRefused(_l("A closure cannot lie entirely in the past."), field="ends_at")
+    if not (
+        clock.is_near(starts_at.date(), now.date()) and clock.is_near(ends_at.date(), now.date())
+    ):
+        raise ClosureRefused(
+            _l(
+                "A closure starts and ends at most %(years)d years from now.",
+                years=clock.NEAR_YEARS,
+            ),
+            field="ends_at",
+        )
     if facility is not None and facility.school_id != school.id:
         raise ClosureRefused(_l("This facility belongs to another school."), field="facility")
     closure = Closure(
@@ -415,6 +425,11 @@ def _cancel_notice(booking: Booking, reason: Callable[[], str]) -> tuple[str, st
     return subject, body
 
 
+class FacilityNameTaken(Conflict):
+    code = "facility_name_taken"
+    default_message = _l("This school already has a facility of that name.")
+
+
 class CapacityBelowHeld(ValidationFailed):
     code = "capacity_below_held"
 
@@ -424,7 +439,17 @@ def change_facility(
 ) -> None:
     """Edit a facility. A capacity below the places already held in a future
     slot is refused, naming those slots; otherwise future slots that follow
-    the facility's capacity take the new one. Raises CapacityBelowHeld."""
+    the facility's capacity take the new one. Another facility's name at the
+    school is refused. Raises CapacityBelowHeld, FacilityNameTaken."""
+    name = changes.get("name", facility.name)
+    if name != facility.name and session.scalar(
+        sa.select(Facility.id).where(
+            Facility.school_id == facility.school_id,
+            Facility.name == name,
+            Facility.id != facility.id,
+        )
+    ):
+        raise FacilityNameTaken(field="name")
     capacity = int(changes.get("capacity", facility.capacity))  # type: ignore[call-overload]
     if capacity != facility.capacity:
         crowded = session.scalars(

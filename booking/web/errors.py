@@ -107,4 +107,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def unexpected_error(error: InternalServerError) -> tuple[str, int]:
         # Flask has logged the traceback; the visitor gets a page in their language.
+        # A failed statement leaves PostgreSQL's transaction aborted: end it, or
+        # the page's own queries (the signed-in user, unread notices) fail too.
+        db.session.rollback()
         return render_template("errors/error.html", status=500, message=None), 500

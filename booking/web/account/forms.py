@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from booking.web.auth.forms import confirm_field, new_password_field, strip
+from booking.web.forms import Form
 from booking.web.i18n import LANGUAGE_NAMES
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     real_name = StringField(
         _l("Real name"),
         filters=[strip],
@@ -40,7 +40,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"), validators=[InputRequired(_l("Enter your current password."))]
     )
@@ -48,7 +48,7 @@ class PasswordForm(FlaskForm):
     confirm = confirm_field()
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     password = PasswordField(
         _l("Your password"), validators=[InputRequired(_l("Enter your password."))]
     )

@@ -7,7 +7,6 @@ bug shows up as a 400 naming the field instead of a guess.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from booking.models import Facility, FacilityKind
+from booking.services import clock
 from booking.services.accounts import MIN_PASSWORD_LENGTH, NewResident
 from booking.services.bookings import BookingRequest
 from booking.services.errors import ValidationFailed
@@ -30,9 +30,10 @@ from booking.services.identity import (
     normalise_phone,
 )
 from booking.services.plates import is_mainland_plate, normalise_plate
+from booking.services.text import text_problem
 from booking.web.auth.forms import ID_NUMBER_MESSAGES, MainlandMobile
+from booking.web.urls import MAX_ID, read_date
 
-MAX_ID = 2**31 - 1  # the largest key the databases store; a larger one would be an error
 MAX_NAME = 50
 MAX_PASSWORD = 128
 MAX_EMAIL = 254
@@ -42,7 +43,6 @@ MAX_PURPOSE = 200
 MAX_ORGANISER = 100
 MAX_DAYS = 31
 DEFAULT_DAYS = 7
-DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Message = str | LazyString
 
@@ -61,11 +61,19 @@ class BodyNotObject(ValidationFailed):
     default_message = _l("Send a JSON object in the request body.")
 
 
+class BodyTooDeep(ValidationFailed):
+    default_message = _l("The JSON body is nested too deeply to be read.")
+
+
 def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object; an empty body is {} when `optional`. Raises BodyNotObject."""
+    """The request's JSON object; an empty body is {} when `optional`.
+    Raises BodyNotObject, BodyTooDeep."""
     if optional and not request.get_data(cache=True):
         return {}
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError as error:  # json.loads recurses once per level of nesting
+        raise BodyTooDeep() from error
     if not isinstance(body, dict):
         raise BodyNotObject()
     return body
@@ -94,13 +102,19 @@ class Fields:
         min_length: int = 1,
         max_length: int | None = None,
         length_message: Message | None = None,
+        any_character: bool = False,
     ) -> str | None:
-        """The string, normalised; None when absent or blank (a problem if `required`)."""
+        """The string, normalised; None when absent or blank (a problem if `required`).
+        Control characters are a problem unless `any_character` (passwords);
+        an unpaired surrogate always is."""
         value = self.body.get(name)
         if value is None:
             value = ""
         if not isinstance(value, str):
             self.fail(name, _("Enter text."))
+            return None
+        if problem := text_problem(value, any_character=any_character):
+            self.fail(name, problem)
             return None
         value = normalise(value)
         if not value:
@@ -159,6 +173,7 @@ def registration(body: Mapping[str, Any]) -> NewResident:
         "password",
         required=_l("Choose a password."),
         normalise=keep,
+        any_character=True,
         min_length=MIN_PASSWORD_LENGTH,
         max_length=MAX_PASSWORD,
         length_message=_l(
@@ -193,7 +208,9 @@ def credentials(body: Mapping[str, Any]) -> tuple[str, str]:
     phone = fields.text(
         "phone", required=_l("Enter your mobile number."), normalise=normalise_phone
     )
-    password = fields.text("password", required=_l("Enter your password."), normalise=keep)
+    password = fields.text(
+        "password", required=_l("Enter your password."), normalise=keep, any_character=True
+    )
     fields.check()
     return cast(str, phone), cast(str, password)
 
@@ -295,8 +312,8 @@ def date_range(args: Mapping[str, str], *, today: date) -> tuple[date, date]:
     """Local days `from` to `to`, both included: `from` defaults to today and
     `to` to a week from `from`. Raises InvalidInput."""
     problems: dict[str, str] = {}
-    first = query_date(args, "from", problems)
-    last = query_date(args, "to", problems)
+    first = query_date(args, "from", problems, today)
+    last = query_date(args, "to", problems, today)
     if problems:
         raise InvalidInput(problems)
     first = first or today
@@ -308,14 +325,19 @@ def date_range(args: Mapping[str, str], *, today: date) -> tuple[date, date]:
     return first, last
 
 
-def query_date(args: Mapping[str, str], name: str, problems: dict[str, str]) -> date | None:
+def query_date(
+    args: Mapping[str, str], name: str, problems: dict[str, str], today: date
+) -> date | None:
+    """The date in `name`, at most clock.NEAR_YEARS years from `today`."""
     value = args.get(name) or None
     if value is None:
         return None
-    try:
-        if DATE_PATTERN.fullmatch(value):
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
-    problems[name] = _("Write dates as YYYY-MM-DD, such as 2026-11-25.")
-    return None
+    day = read_date(value)
+    if day is None:
+        problems[name] = _("Write dates as YYYY-MM-DD, such as 2026-11-25.")
+    elif not clock.is_near(day, today):
+        problems[name] = _(
+            "Choose days at most %(years)d years from today.", years=clock.NEAR_YEARS
+        )
+        day = None
+    return day

@@ -58,14 +58,10 @@ def no_store(response: Response) -> Response:
 
 
 def bookable_slot(slot_id: int) -> Slot:
-    slot = (
-        db.session.scalar(
-            sa.select(Slot)
-            .where(Slot.id == slot_id)
-            .options(joinedload(Slot.facility).joinedload(Facility.school))
-        )
-        if slot_id <= schemas.MAX_ID
-        else None
+    slot = db.session.scalar(
+        sa.select(Slot)
+        .where(Slot.id == slot_id)
+        .options(joinedload(Slot.facility).joinedload(Facility.school))
     )
     if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
         raise SlotNotFound()
@@ -80,7 +76,7 @@ def own_booking(code: str) -> Booking:
 
 
 def own_entry(entry_id: int) -> WaitlistEntry:
-    entry = db.session.get(WaitlistEntry, entry_id) if entry_id <= schemas.MAX_ID else None
+    entry = db.session.get(WaitlistEntry, entry_id)
     if entry is None or entry.resident_id != auth.caller().id:
         raise NotFound()
     return entry
@@ -155,11 +151,7 @@ def list_schools() -> Response:
 @blueprint.get("/facilities/<int:facility_id>/slots")
 def list_slots(facility_id: int) -> Response:
     cache_seconds = current_app.config["AVAILABILITY_CACHE_SECONDS"]
-    zone_name = (
-        open_facility_zone(db.session, facility_id, cache_seconds)
-        if facility_id <= schemas.MAX_ID
-        else None
-    )
+    zone_name = open_facility_zone(db.session, facility_id, cache_seconds)
     if zone_name is None:
         raise NotFound()
     user = auth.authenticate()

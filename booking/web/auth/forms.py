@@ -24,6 +24,7 @@ from booking.services.identity import (
     normalise_id_number,
     normalise_phone,
 )
+from booking.web.forms import Form
 
 ID_NUMBER_MESSAGES = {
     "format": _l("An ID number has 18 characters: 17 digits, then a digit or X."),
@@ -109,7 +110,7 @@ class TelField(StringField):
     input_type = "text"
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     real_name = StringField(
         _l("Real name"),
         filters=[strip],
@@ -141,7 +142,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     phone = TelField(
         _l("Mobile number"),
         filters=[normalise_phone],
@@ -151,11 +152,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device (30 days)"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     phone = phone_field()
 
 
-class ResetCodeForm(FlaskForm):
+class ResetCodeForm(Form):
     code = StringField(
         _l("Code from the SMS"),
         filters=[strip],
@@ -165,6 +166,6 @@ class ResetCodeForm(FlaskForm):
     confirm = confirm_field()
 
 
-class ResetLinkForm(FlaskForm):
+class ResetLinkForm(Form):
     password = new_password_field(_l("New password"))
     confirm = confirm_field()

@@ -26,6 +26,7 @@ from booking.services.availability import facility_days, find_slots
 from booking.services.clock import local_date, utcnow, week_start, zone
 from booking.services.directory import open_schools
 from booking.services.opening import summarise_rules
+from booking.web import urls
 from booking.web.auth.views import safe_next
 from booking.web.i18n import LOCALE_COOKIE
 from booking.web.residents.views import my_slot_marks
@@ -106,11 +107,8 @@ def parse_day(raw: str | None, today: date) -> date | None:
     """A YYYY-MM-DD within a year of today; `today` when absent, None when wrong."""
     if not raw:
         return today
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        return None
-    return day if abs((day - today).days) <= MAX_DAYS_AWAY else None
+    day = urls.parse_day(raw, today, years=1)
+    return day if day is not None and abs((day - today).days) <= MAX_DAYS_AWAY else None
 
 
 def bad_request(message: str) -> tuple[str, int]:

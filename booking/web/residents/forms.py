@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from booking.models import Facility, FacilityKind, Slot, VisitorTerms
 from booking.services.plates import is_mainland_plate, normalise_plate
+from booking.web.forms import Form
 
 MAX_PARTY = 20  # a party books together; larger groups use a hall
 
@@ -27,7 +28,7 @@ class MainlandPlate:
             raise ValidationError(self.message)
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     """Every field a booking may carry; `for_facility` keeps the ones its kind asks."""
 
     places = IntegerField(_l("Number of people"), default=1)

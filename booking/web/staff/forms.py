@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,13 +18,24 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from booking import labels
 from booking.models import ClosureReason, DayType, FacilityKind
+from booking.web.forms import Form, NearDate
 
 
 def strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class FacilityForm(FlaskForm):
+class DeclineForm(Form):
+    """The reason sent with a declined request (the page writes its own markup)."""
+
+    reason = TextAreaField(_l("Reason for declining (the resident sees it)"), filters=[strip])
+
+
+class WaiveForm(Form):
+    reason = StringField(_l("Waive this no-show: the reason"), filters=[strip])
+
+
+class FacilityForm(Form):
     kind = SelectField(
         _l("Kind"), choices=[SelectChoice(k.value, labels.FACILITY_KINDS[k]) for k in FacilityKind]
     )
@@ -53,7 +63,7 @@ class FacilityForm(FlaskForm):
 WEEKDAY_CHOICES = [SelectChoice(str(bit), labels.WEEKDAYS[bit]) for bit in range(7)]
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     valid_from = DateField(_l("From"), validators=[InputRequired(_l("Choose the first day."))])
     valid_until = DateField(_l("Until"), validators=[InputRequired(_l("Choose the last day."))])
     weekdays = SelectMultipleField(
@@ -79,10 +89,14 @@ class RuleForm(FlaskForm):
         return sum(1 << int(bit) for bit in self.weekdays.data or [])
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     facility = SelectField(_l("What closes"), coerce=int)
-    first_day = DateField(_l("First day"), validators=[InputRequired(_l("Choose the first day."))])
-    last_day = DateField(_l("Last day"), validators=[InputRequired(_l("Choose the last day."))])
+    first_day = DateField(
+        _l("First day"), validators=[InputRequired(_l("Choose the first day.")), NearDate()]
+    )
+    last_day = DateField(
+        _l("Last day"), validators=[InputRequired(_l("Choose the last day.")), NearDate()]
+    )
     from_time = TimeField(_l("From (optional: whole days)"), validators=[Optional()])
     to_time = TimeField(_l("To (optional)"), validators=[Optional()])
     reason = SelectField(
@@ -92,7 +106,7 @@ class ClosureForm(FlaskForm):
     note = StringField(_l("Note for residents"), filters=[strip], validators=[Length(max=200)])
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     """Empty fields follow the district's defaults."""
 
     advance_days = IntegerField(

@@ -33,6 +33,7 @@ from booking.services.errors import DomainError
 from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
 from booking.web.staff.views import blueprint, my_school, staff_required
 from booking.web.templating import localized_name
+from booking.web.urls import query_day
 
 FACILITY_FIELDS = (
     "kind",
@@ -377,13 +378,7 @@ def calendar() -> Any:
     school = my_school()
     tz = clock.zone(school.timezone)
     today = clock.local_date(utcnow(), tz)
-    raw = request.args.get("week")
-    try:
-        chosen = datetime.strptime(raw, "%Y-%m-%d").date() if raw else today  # noqa: DTZ007
-    except ValueError:
-        return render_template(
-            "errors/error.html", status=400, message=_("Choose a date written as YYYY-MM-DD.")
-        ), 400
+    chosen = query_day("week", today) or today
     monday = clock.week_start(chosen)
     start = clock.local_instant(monday, time(0), tz)
     rows = db.session.scalars(

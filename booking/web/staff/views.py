@@ -25,6 +25,9 @@ from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.web.downloads import csv_download
 from booking.web.errors import refuse_and_return
+from booking.web.forms import Form, whole_number
+from booking.web.staff.forms import DeclineForm, WaiveForm
+from booking.web.urls import query_day
 
 blueprint = Blueprint("staff", __name__)
 AUDIT_PAGE = 100
@@ -56,9 +59,15 @@ def local_today(school: School) -> date:
     return clock.local_date(utcnow(), clock.zone(school.timezone))
 
 
-def seen_version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else -1
+def seen_version() -> int:
+    """The version of the request the page showed; a missing or malformed one
+    (such as "²") is stale, so staff look again."""
+    version = whole_number(request.form.get("version"))
+    return -1 if version is None else version
+
+
+def first_error(form: Form) -> str:
+    return next(str(errors[0]) for errors in form.errors.values() if errors)
 
 
 @blueprint.route("/")
@@ -134,12 +143,15 @@ def approve(code: str) -> Any:
 @staff_required
 def reject(code: str) -> Any:
     booking = booking_here_or_404(code)
+    form = DeclineForm()
+    if not form.validate():
+        return render_request(booking, 400, first_error(form))
     try:
         gate.reject(
             db.session,
             booking,
             current_user,
-            reason=request.form.get("reason", ""),
+            reason=form.reason.data or "",
             seen_version=seen_version(),
             now=utcnow(),
         )
@@ -196,9 +208,13 @@ def checkin(code: str) -> Any:
 @staff_required
 def waive(code: str) -> Any:
     booking = booking_here_or_404(code)
+    form = WaiveForm()
+    if not form.validate():
+        flash(first_error(form), "error")
+        return redirect(url_for("staff.checkin", code=booking.code))
     try:
         lifted = gate.waive_no_show(
-            db.session, booking, current_user, reason=request.form.get("reason", ""), now=utcnow()
+            db.session, booking, current_user, reason=form.reason.data or "", now=utcnow()
         )
     except DomainError as error:
         return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
@@ -220,14 +236,10 @@ def verify(code: str) -> Any:
     return redirect(url_for("staff.checkin", code=booking.code))
 
 
-def chosen_day(school: School) -> date | None:
-    raw = request.args.get("day")
-    if not raw:
-        return local_today(school)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+def chosen_day(school: School) -> date:
+    """?day=YYYY-MM-DD, today by default. Raises DayRefused."""
+    today = local_today(school)
+    return query_day("day", today) or today
 
 
 @blueprint.route("/visitors")
@@ -235,10 +247,6 @@ def chosen_day(school: School) -> date | None:
 def visitors() -> Any:
     school = my_school()
     day = chosen_day(school)
-    if day is None:
-        return render_template(
-            "errors/error.html", status=400, message=_("Choose a date written as YYYY-MM-DD.")
-        ), 400
     rows = gate.visitors_on(db.session, school.id, day, school.timezone)
     return render_template("staff/visitors.html", school=school, day=day, rows=rows)
 
@@ -248,8 +256,6 @@ def visitors() -> Any:
 def visitors_csv() -> Any:
     school = my_school()
     day = chosen_day(school)
-    if day is None:
-        abort(400)
     tz = clock.zone(school.timezone)
     rows: list[list[object]] = [
         [
@@ -295,13 +301,8 @@ def audit_log() -> Any:
     )
     if action:
         query = query.where(AuditEvent.action.startswith(action))
-    raw_day = request.args.get("day", "")
-    if raw_day:
-        try:
-            day = date.fromisoformat(raw_day)
-        except ValueError:
-            message = _("Choose a date written as YYYY-MM-DD.")
-            return render_template("errors/error.html", status=400, message=message), 400
+    day = query_day("day", local_today(school))
+    if day is not None:
         start = clock.local_instant(day, time(0), clock.zone(school.timezone))
         query = query.where(AuditEvent.at >= start, AuditEvent.at < start + timedelta(days=1))
     return render_template(
@@ -309,5 +310,5 @@ def audit_log() -> Any:
         school=school,
         events=db.session.scalars(query).all(),
         action=action,
-        day=raw_day,
+        day=day.isoformat() if day else "",
     )
