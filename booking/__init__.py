@@ -116,7 +116,6 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     app.extensions["failure_counter"] = shared_failure_counter(app)
-    app.extensions["place_taker"] = choose_place_taker(app)
 
 
 def shared_failure_counter(app: Flask) -> object | None:
@@ -132,17 +131,6 @@ def shared_failure_counter(app: Flask) -> object | None:
     return RedisCounter(redis.Redis.from_url(uri))
 
 
-def choose_place_taker(app: Flask) -> object:
-    """The safe conditional UPDATE, except in the control race test, which
-    proves that read-then-write overbooks (TESTING only)."""
-    from booking.services.bookings import take_places, take_places_unsafely
-
-    delay = app.config.get("UNSAFE_CAPACITY_CHECK_DELAY")
-    if delay and app.config.get("TESTING"):
-        return take_places_unsafely(float(delay))
-    return take_places
-
-
 def register_url_checks(app: Flask) -> None:
     """Before the blueprints, so that every route's <int:...> is the bounded one."""
     from booking.web import urls
@@ -152,7 +140,6 @@ def register_url_checks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from booking.web.account.views import blueprint as account
-    from booking.web.api.views import blueprint as api
     from booking.web.auth.views import blueprint as auth
     from booking.web.public.views import blueprint as public
     from booking.web.residents.views import blueprint as residents
@@ -164,9 +151,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account)
     app.register_blueprint(residents)
     app.register_blueprint(staff, url_prefix="/staff")
-    # Bearer tokens need no CSRF token; cookie requests are checked in booking.web.api.auth.
-    csrf.exempt(api)
-    app.register_blueprint(api, url_prefix="/api/v1")
+    from booking.web import api
+
+    api.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

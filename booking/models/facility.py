@@ -163,6 +163,7 @@ class BookingPolicy(db.Model):
         sa.CheckConstraint("suspension_days > 0", name="suspension_days_positive"),
         sa.CheckConstraint("waitlist_offer_minutes > 0", name="offer_minutes_positive"),
         sa.CheckConstraint("no_show_grace_minutes >= 0", name="grace_not_negative"),
+        sa.CheckConstraint("max_party > 0", name="max_party_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,5 +182,7 @@ class BookingPolicy(db.Model):
     suspension_days: Mapped[int | None]
     waitlist_offer_minutes: Mapped[int | None]
     no_show_grace_minutes: Mapped[int | None]
+    # The most people one booking of a seat or place may bring (a hall is booked whole).
+    max_party: Mapped[int | None]
 
     facility: Mapped[Facility | None] = relationship(back_populates="policy")

@@ -54,6 +54,7 @@ class VisitorTerms(db.Model):
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id", ondelete="CASCADE"))
     version: Mapped[int]
     body: Mapped[str] = mapped_column(sa.Text)
+    body_en: Mapped[str | None] = mapped_column(sa.Text)  # the English translation, if any
     published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

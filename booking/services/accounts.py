@@ -480,9 +480,11 @@ def delete_resident(session: Session, user: User, password: str, *, now: datetim
     bookings.lock_resident(session, user)
     cancelled = future_bookings(session, user, now)
     for booking in cancelled:
-        bookings.transition(
+        released = bookings.transition(
             session, booking, BookingStatus.CANCELLED, actor=user, reason="account_deleted", now=now
         )
+        if released:
+            waitlist.offer_free_places(session, booking.slot, now)
     open_entries = session.scalars(
         sa.select(WaitlistEntry).where(
             WaitlistEntry.resident_id == user.id,

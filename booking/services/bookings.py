@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 import secrets
-import time as time_module
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from babel.dates import format_datetime
@@ -27,17 +26,15 @@ from booking.models import (
     Booking,
     BookingStatus,
     Facility,
+    FacilityKind,
     School,
     Slot,
     User,
     VisitorTerms,
 )
-from booking.services import audit, clock, notices
+from booking.services import audit, booking_form, clock, notices
 from booking.services.booking_errors import (
-    CancelTooLate,
     Duplicate,
-    InvalidPlaces,
-    NotCancellable,
     NotEnoughPlaces,
     NotReleased,
     Overlap,
@@ -47,9 +44,9 @@ from booking.services.booking_errors import (
     SlotNotFound,
     SlotPast,
     Suspended,
-    TermsNotAccepted,
     VerificationRequired,
 )
+from booking.services.booking_form import BookingRequest
 from booking.services.errors import Conflict, DomainError
 from booking.services.policy import Policy
 
@@ -77,19 +74,6 @@ class InvalidTransition(Conflict):
     default_message = _l("This booking can no longer be changed that way.")
 
 
-@dataclass(frozen=True)
-class BookingRequest:
-    places: int = 1
-    purpose: str | None = None
-    organiser: str | None = None
-    attendance: int | None = None
-    plate: str | None = None
-    terms_version: int | None = None
-
-
-PlaceTaker = Callable[[Session, Slot, int, datetime], bool]
-
-
 def take_places(session: Session, slot: Slot, places: int, now: datetime) -> bool:
     """Hold `places` in `slot` if they are free, in one statement; False when not."""
     result = session.execute(
@@ -105,24 +89,6 @@ def take_places(session: Session, slot: Slot, places: int, now: datetime) -> boo
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-def take_places_unsafely(delay: float) -> PlaceTaker:
-    """For the control test only: read, wait, then write, as naive code would.
-    The race tests prove that this overbooks, so that they can fail."""
-
-    def take(session: Session, slot: Slot, places: int, now: datetime) -> bool:
-        held = session.scalar(sa.select(Slot.held).where(Slot.id == slot.id))
-        if held is None or held + places > slot.capacity:
-            return False
-        time_module.sleep(delay)
-        session.execute(
-            sa.text("UPDATE slots SET held = :held WHERE id = :id"),
-            {"held": held + places, "id": slot.id},
-        )
-        return True
-
-    return take
 
 
 def release_places(session: Session, slot_id: int, places: int) -> None:
@@ -147,9 +113,11 @@ def transition(
     actor: User | None,
     reason: str | None,
     now: datetime,
-) -> None:
+) -> bool:
     """Move `booking` to `target`, releasing its places when it stops holding
-    them, and record the change. Raises InvalidTransition."""
+    them, and record the change. Returns whether places were released: the
+    caller then offers them to the waitlist (booking.services.waitlist).
+    Raises InvalidTransition."""
     if not can_transition(booking.status, target):
         raise InvalidTransition()
     previous = booking.status
@@ -171,10 +139,7 @@ def transition(
         reason=reason,
         details={"from": previous.value, "to": target.value, "code": booking.code},
     )
-    if released:
-        from booking.services import waitlist  # waitlist builds on this module
-
-        waitlist.offer_free_places(session, booking.slot, now)
+    return released
 
 
 def new_code() -> str:
@@ -226,20 +191,22 @@ def check_resident(resident: User, policy: Policy, school: School, now: datetime
         raise VerificationRequired()
 
 
-def check_places(facility: Facility, slot: Slot, request: BookingRequest) -> int:
-    """The places the booking takes: the whole facility for a hall."""
-    if facility.is_exclusive:
-        if request.attendance is not None and request.attendance > facility.capacity:
-            raise InvalidPlaces(
-                _(
-                    "Expected attendance cannot exceed the capacity of %(capacity)d.",
-                    capacity=facility.capacity,
-                )
-            )
-        return slot.capacity
-    if not 1 <= request.places <= slot.capacity:
-        raise InvalidPlaces(_("Choose between 1 and %(most)d places.", most=slot.capacity))
-    return request.places
+def places_taken(facility: Facility, slot: Slot, request: BookingRequest) -> int:
+    """The places a checked request takes: the whole slot for a hall."""
+    return slot.capacity if facility.is_exclusive else request.places or 1
+
+
+def form_of(session: Session, slot: Slot, policy: Policy) -> booking_form.BookingForm:
+    facility = slot.facility
+    terms = current_terms(session, facility.school_id)
+    return booking_form.form_for(facility, slot, terms, max_party=policy.max_party)
+
+
+def may_overlap(new_kind: FacilityKind, other_kind: FacilityKind, same_school: bool) -> bool:
+    """A resident may park while using a hall, a room or a venue of the same
+    school; every other overlap of their own bookings is refused."""
+    parking = FacilityKind.PARKING
+    return same_school and (new_kind == parking) != (other_kind == parking)
 
 
 def check_overlap_and_quota(
@@ -260,6 +227,7 @@ def check_overlap_and_quota(
             Slot.starts_at,
             Slot.ends_at,
             Facility.kind,
+            Facility.school_id,
         )
         .join(Slot, Booking.slot_id == Slot.id)
         .join(Facility, Slot.facility_id == Facility.id)
@@ -270,14 +238,7 @@ def check_overlap_and_quota(
         )
     ).all()
     active = [row for row in rows if row.status in ACTIVE_STATUSES]
-    for row in active:
-        if row.slot_id == slot.id:
-            raise Duplicate(_("You already hold booking %(code)s for this time.", code=row.code))
-    for row in active:
-        if row.starts_at < slot.ends_at and row.ends_at > slot.starts_at:
-            raise Overlap(
-                _("You already have booking %(code)s at an overlapping time.", code=row.code)
-            )
+    check_overlap(slot, active)
     upcoming = sum(1 for row in active if row.ends_at > now)
     if upcoming >= policy.max_active_bookings:
         raise QuotaExceeded(
@@ -297,6 +258,47 @@ def check_overlap_and_quota(
                 count=in_week,
             )
         )
+
+
+def check_overlap(slot: Slot, active: Sequence[Any]) -> None:
+    """Refuse a second booking of the slot, and one overlapping another active
+    booking of the resident (rows with code, slot_id, starts_at, ends_at,
+    kind, school_id), but parking beside the use of the same school."""
+    for row in active:
+        if row.slot_id == slot.id:
+            raise Duplicate(_("You already hold booking %(code)s for this time.", code=row.code))
+    facility = slot.facility
+    for row in active:
+        overlapping = row.starts_at < slot.ends_at and row.ends_at > slot.starts_at
+        same_school = row.school_id == facility.school_id
+        if overlapping and not may_overlap(facility.kind, row.kind, same_school):
+            raise Overlap(
+                _("You already have booking %(code)s at an overlapping time.", code=row.code)
+            )
+
+
+def active_bookings_around(session: Session, resident: User, slot: Slot) -> list[Any]:
+    """The resident's active bookings that overlap `slot`, for check_overlap."""
+    return list(
+        session.execute(
+            sa.select(
+                Booking.code,
+                Booking.slot_id,
+                Slot.starts_at,
+                Slot.ends_at,
+                Facility.kind,
+                Facility.school_id,
+            )
+            .join(Slot, Booking.slot_id == Slot.id)
+            .join(Facility, Slot.facility_id == Facility.id)
+            .where(
+                Booking.resident_id == resident.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Slot.starts_at < slot.ends_at,
+                Slot.ends_at > slot.starts_at,
+            )
+        ).all()
+    )
 
 
 def check_room(slot: Slot, places: int) -> None:
@@ -325,7 +327,6 @@ def book(
     *,
     policy: Policy,
     now: datetime,
-    take: PlaceTaker = take_places,
 ) -> Booking:
     """Hold places in a slot for a resident.
 
@@ -335,22 +336,27 @@ def book(
     of theirs is for this slot or overlaps it; quotas. Then the places are
     taken in one conditional UPDATE. Raises the errors of booking_errors.
     """
-    slot = session.get(Slot, slot_id)
-    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
-        raise SlotNotFound()
+    slot = bookable_slot(session, slot_id)
     facility = slot.facility
     check_slot(slot, now)
     check_resident(resident, policy, facility.school, now)
-    terms = current_terms(session, facility.school_id)
-    if terms is not None and request.terms_version != terms.version:
-        raise TermsNotAccepted(field="terms")
-    places = check_places(facility, slot, request)
+    form = form_of(session, slot, policy)
+    checked = booking_form.check(form, request)
+    places = places_taken(facility, slot, checked)
     check_room(slot, places)
     lock_resident(session, resident)
     check_overlap_and_quota(session, resident, slot, policy, now)
-    booking = _insert(session, slot, resident, request, places, terms, now, take)
+    booking = _insert(session, slot, resident, checked, places, form.terms, now)
     record_new_booking(session, booking, resident, now)
     return booking
+
+
+def bookable_slot(session: Session, slot_id: int) -> Slot:
+    """The slot, if its facility and school are open to residents. Raises SlotNotFound."""
+    slot = session.get(Slot, slot_id)
+    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
+        raise SlotNotFound()
+    return slot
 
 
 def _insert(
@@ -361,11 +367,10 @@ def _insert(
     places: int,
     terms: VisitorTerms | None,
     now: datetime,
-    take: PlaceTaker,
 ) -> Booking:
     for _attempt in range(5):
         savepoint = session.begin_nested()
-        if not take(session, slot, places, now):
+        if not take_places(session, slot, places, now):
             savepoint.rollback()
             raise _why_not_taken(session, slot, places, now)
         booking = Booking(
@@ -468,41 +473,6 @@ def booking_notice(booking: Booking) -> tuple[str, str]:
 
 def cancel_deadline(booking: Booking, policy: Policy) -> datetime:
     return booking.slot.starts_at - timedelta(minutes=policy.cancel_deadline_minutes)
-
-
-def cancel_by_resident(
-    session: Session, booking: Booking, resident: User, *, policy: Policy, now: datetime
-) -> None:
-    """The resident cancels their own booking, before the policy's deadline.
-    Raises NotCancellable, CancelTooLate."""
-    if booking.status not in ACTIVE_STATUSES:
-        raise NotCancellable()
-    deadline = cancel_deadline(booking, policy)
-    if now > deadline:
-        school = booking.slot.facility.school
-        raise CancelTooLate(
-            _(
-                "Bookings here can be cancelled until %(deadline)s. To cancel now, please "
-                "call the school: %(phone)s.",
-                deadline=local_text(deadline, school),
-                phone=school.contact_phone or "-",
-            )
-        )
-    transition(session, booking, S.CANCELLED, actor=resident, reason=None, now=now)
-    notices.notify(
-        session,
-        resident,
-        kind="booking_cancelled",
-        booking_id=booking.id,
-        now=now,
-        render=lambda: (
-            _("Booking %(code)s cancelled", code=booking.code),
-            _(
-                "You cancelled your booking %(code)s for %(school)s, %(facility)s on %(when)s.",
-                **describe(booking),
-            ),
-        ),
-    )
 
 
 def expire_undecided(session: Session, now: datetime) -> int:

@@ -25,6 +25,7 @@ class Policy:
     suspension_days: int = 14
     waitlist_offer_minutes: int = 15
     no_show_grace_minutes: int = 30
+    max_party: int = 20  # a party books together; larger groups book a hall
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Policy))

@@ -17,34 +17,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from booking.models import (
-    ACTIVE_STATUSES,
     Booking,
-    BookingStatus,
     Facility,
     Slot,
     User,
     WaitlistEntry,
 )
 from booking.models import WaitlistStatus as W
-from booking.services import audit, notices
-from booking.services.booking_errors import (
-    OfferNotOpen,
-    SlotNotFound,
-    TermsNotAccepted,
-    WaitlistRefused,
-)
+from booking.services import audit, booking_form, notices
+from booking.services.booking_errors import OfferNotOpen, WaitlistRefused
+from booking.services.booking_form import BookingRequest
 from booking.services.bookings import (
-    BookingRequest,
+    active_bookings_around,
+    book,
+    bookable_slot,
+    check_overlap,
     check_overlap_and_quota,
-    check_places,
     check_resident,
     check_slot,
-    current_terms,
     describe_slot,
+    form_of,
     local_text,
-    lock_resident,
-    new_code,
-    record_new_booking,
+    places_taken,
     release_places,
 )
 from booking.services.errors import DomainError
@@ -62,32 +56,29 @@ def join(
     policy: Policy,
     now: datetime,
 ) -> WaitlistEntry:
-    """Queue for a slot that has no room for the party. Raises WaitlistRefused
-    and the slot and resident checks of booking."""
-    slot = session.get(Slot, slot_id)
-    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
-        raise SlotNotFound()
+    """Queue for a slot that has no room for the party, with what the booking
+    would carry (checked as a booking is). Refused at once, with the reason,
+    when the resident already holds the slot or a booking overlapping it.
+    Raises WaitlistRefused, InvalidBooking and the slot and resident checks
+    of booking."""
+    slot = bookable_slot(session, slot_id)
     check_slot(slot, now)
     check_resident(resident, policy, slot.facility.school, now)
-    places = check_places(slot.facility, slot, request)
+    checked = booking_form.check(form_of(session, slot, policy), request)
+    places = places_taken(slot.facility, slot, checked)
     if slot.capacity - slot.held >= places:
         raise WaitlistRefused(_("There is room for you: book this time directly."))
-    holds = session.scalar(
-        sa.select(Booking.code).where(
-            Booking.slot_id == slot.id,
-            Booking.resident_id == resident.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-        )
-    )
-    if holds:
-        raise WaitlistRefused(_("You already hold booking %(code)s for this time.", code=holds))
+    try:
+        check_overlap(slot, active_bookings_around(session, resident, slot))
+    except DomainError as error:
+        raise WaitlistRefused(error.message) from error
     entry = WaitlistEntry(
         slot_id=slot.id,
         resident_id=resident.id,
         places=places,
         status=W.WAITING,
         created_at=now,
-        details=_details(request),
+        details=_details(checked),
     )
     savepoint = session.begin_nested()
     session.add(entry)
@@ -167,38 +158,32 @@ def _close(
 def accept(
     session: Session, entry: WaitlistEntry, resident: User, *, policy: Policy, now: datetime
 ) -> Booking:
-    """Turn an open offer into a booking; its places are already held."""
+    """Turn an open offer into a booking, through `book` and all its rules.
+
+    The offer's places are handed back and taken again in the same
+    transaction, whose lock on the slot's row (held since the hand-back)
+    keeps anyone else from taking them in between."""
     if entry.status != W.OFFERED or entry.offer_expires_at is None or entry.offer_expires_at <= now:
         raise OfferNotOpen()
-    slot = entry.slot
-    lock_resident(session, resident)
-    check_overlap_and_quota(session, resident, slot, policy, now)
-    terms = current_terms(session, slot.facility.school_id)
-    details = entry.details or {}
-    if terms is not None and details.get("terms_version") != terms.version:
-        raise TermsNotAccepted()
-    booking = Booking(
-        code=new_code(),
-        slot_id=slot.id,
-        resident_id=resident.id,
-        places=entry.places,
-        status=BookingStatus.PENDING
-        if slot.facility.requires_approval
-        else BookingStatus.CONFIRMED,
-        purpose=details.get("purpose"),
-        organiser=details.get("organiser"),
-        attendance=details.get("attendance"),
-        plate=details.get("plate"),
-        terms_id=terms.id if terms else None,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(booking)
-    session.flush()
+    release_places(session, entry.slot_id, entry.places)
+    session.expire(entry.slot, ["held"])
+    booking = book(session, entry.slot_id, resident, request_of(entry), policy=policy, now=now)
     entry.booking_id = booking.id
     _close(session, entry, W.ACCEPTED, resident, now)
-    record_new_booking(session, booking, resident, now)
     return booking
+
+
+def request_of(entry: WaitlistEntry) -> BookingRequest:
+    """What the resident asked for when joining the line."""
+    details = entry.details or {}
+    return BookingRequest(
+        places=entry.places,
+        purpose=details.get("purpose"),  # type: ignore[arg-type]
+        organiser=details.get("organiser"),  # type: ignore[arg-type]
+        attendance=details.get("attendance"),  # type: ignore[arg-type]
+        plate=details.get("plate"),  # type: ignore[arg-type]
+        terms_version=details.get("terms_version"),  # type: ignore[arg-type]
+    )
 
 
 def offer_free_places(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:

@@ -234,7 +234,6 @@ def fill_first_reading_room_slot(app: Flask, day: date) -> int:
                 bookings.BookingRequest(places=places, terms_version=terms.version),
                 policy=policy,
                 now=now,
-                take=app.extensions["place_taker"],
             )
         db.session.commit()
         filled = db.session.get(Slot, slot_id)

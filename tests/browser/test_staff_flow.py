@@ -187,7 +187,6 @@ def book(app: Flask, slot: Slot, phone: str, now: datetime, **request: object) -
         bookings.BookingRequest(terms_version=terms.version if terms else None, **request),
         policy=policies_for(db.session, [facility.id])[facility.id],
         now=now,
-        take=app.extensions["place_taker"],
     )
     return booking.code, booking.id
 

@@ -420,7 +420,7 @@ def test_deeply_nested_json_is_a_400(app, client, campus):
             )
             assert response.status_code == 400, (path, depth)
             assert response.get_json()["error"] == {
-                "code": "validation",
+                "code": "bad_request",
                 "message": "The JSON body is nested too deeply to be read.",
             }
     assert_unchanged(app, before)
@@ -446,7 +446,7 @@ SURROGATE_FIELDS = [
 ]
 
 
-def test_lone_surrogates_in_api_text_are_a_400(app, client, campus):
+def test_lone_surrogates_in_api_text_do_not_fit_the_schema(app, client, campus):
     before = snapshot(app)
     wrong = []
     for path, base, field in SURROGATE_FIELDS:
@@ -455,7 +455,7 @@ def test_lone_surrogates_in_api_text_are_a_400(app, client, campus):
                 escaped = escaped + "x" * 12  # long enough that only the surrogate is wrong
             response = raw_json(client, path, body_with(base, field, escaped))
             fields = (response.get_json() or {}).get("error", {}).get("fields", {})
-            if response.status_code != 400 or fields.get(field) != SURROGATE_EN:
+            if response.status_code != 422 or fields.get(field) != SURROGATE_EN:
                 wrong.append((path, field, escaped, response.status_code))
     assert wrong == []
     assert_unchanged(app, before)
@@ -472,7 +472,7 @@ def test_booking_text_refuses_surrogates_and_control_characters(app, client, cam
                 body_with(base, field, escaped),
                 Authorization=f"Bearer {campus.token}",
             )
-            assert response.status_code == 400, (field, escaped)
+            assert response.status_code == 422, (field, escaped)
             assert field in response.get_json()["error"]["fields"], (field, escaped)
     assert_unchanged(app, before)
 
@@ -481,7 +481,7 @@ def test_booking_text_refuses_surrogates_and_control_characters(app, client, cam
 def test_api_registration_refuses_control_characters(app, client, field, escaped):
     before = snapshot(app)
     response = raw_json(client, "/auth/register", body_with(REGISTRATION, field, escaped))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.get_json()["error"]["fields"][field] == CONTROL_EN
     assert_unchanged(app, before)
 
@@ -492,7 +492,7 @@ def test_an_api_token_for_a_phone_with_nul_is_refused(app, client, campus):
         "/auth/token",
         body_with({"password": PASSWORD}, "phone", RESIDENT_PHONE + "\\u0000"),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_passwords_may_hold_control_characters(client):

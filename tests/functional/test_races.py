@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL. Rule 1 of DESIGN.md: never more places than the
 capacity, whatever arrives in the same second."""
 
 import itertools
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -208,18 +209,29 @@ def test_cancellations_racing_with_the_waitlist_never_give_a_place_twice(
         assert late_outcomes["created"] + offered + (booked - late_outcomes["created"]) == held
 
 
+def take_places_unsafely(session, slot, places, now):
+    """Read, wait, then write, as naive code would: what the control test puts
+    in place of the one conditional UPDATE."""
+    held = session.scalar(sa.select(Slot.held).where(Slot.id == slot.id))
+    if held is None or held + places > slot.capacity:
+        return False
+    time.sleep(0.05)
+    session.execute(
+        sa.text("UPDATE slots SET held = :held WHERE id = :id"),
+        {"held": held + places, "id": slot.id},
+    )
+    return True
+
+
 class TestControl:
     """Proof that the race tests can fail: the same burst with a read-then-write
     place taker (and a short sleep between) overbooks on PostgreSQL. On SQLite,
     BEGIN IMMEDIATE serialises the writers, so even that code holds."""
 
-    @pytest.fixture
-    def app_config(self, app_config):
-        return {**app_config, "UNSAFE_CAPACITY_CHECK_DELAY": 0.05}
-
     def test_read_then_write_overbooks_where_only_the_database_can_stop_it(
-        self, app, make_facility, generous_policy, engine_name
+        self, app, make_facility, generous_policy, engine_name, monkeypatch
     ):
+        monkeypatch.setattr("booking.services.bookings.take_places", take_places_unsafely)
         slot_id = open_slot(app, make_facility(capacity=5))
         tokens = residents_with_tokens(app, 60)
         with serve(app) as base_url:

@@ -258,7 +258,7 @@ def test_deleting_gives_up_waitlist_offers(db_session, make_user, hall_and_slots
     user = new_resident(db_session)
     booking = book(db_session, first.id, holder, BookingRequest(), policy=POLICY, now=NOW)
     entry = waitlist.join(db_session, first.id, user, BookingRequest(), policy=POLICY, now=NOW)
-    from booking.services.bookings import cancel_by_resident
+    from booking.services.cancellations import cancel_by_resident
 
     cancel_by_resident(db_session, booking, holder, policy=POLICY, now=NOW)
     assert entry.status == WaitlistStatus.OFFERED

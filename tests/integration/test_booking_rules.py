@@ -20,7 +20,9 @@ from booking.models import (
 )
 from booking.services import booking_errors as errors
 from booking.services import waitlist
-from booking.services.bookings import CODE_ALPHABET, BookingRequest, book, cancel_by_resident
+from booking.services.booking_form import InvalidBooking
+from booking.services.bookings import CODE_ALPHABET, BookingRequest, book
+from booking.services.cancellations import cancel_by_resident
 from booking.services.policy import Policy
 from tests.conftest import NOW
 
@@ -126,7 +128,7 @@ def test_full_and_not_enough_places(db_session, make_slot, make_user):
 @pytest.mark.parametrize("places", [0, -1, 4, 10**9])
 def test_impossible_party_sizes(db_session, make_slot, make_user, places):
     slot = make_slot(capacity=3)
-    with pytest.raises(errors.InvalidPlaces):
+    with pytest.raises(InvalidBooking, match="Between 1 and 3 people"):
         book(
             db_session, slot.id, make_user(), BookingRequest(places=places), policy=POLICY, now=NOW
         )
@@ -141,7 +143,7 @@ def test_an_exclusive_hall_is_booked_whole(db_session, make_slot, make_user, mak
     assert booking.places == 300
     with pytest.raises(errors.SlotFull):
         book(db_session, slot.id, make_user(), request, policy=POLICY, now=NOW)
-    with pytest.raises(errors.InvalidPlaces, match="capacity of 300"):
+    with pytest.raises(InvalidBooking) as refused:
         book(
             db_session,
             make_slot(slot.facility, start=NOW + timedelta(days=4)).id,
@@ -150,6 +152,11 @@ def test_an_exclusive_hall_is_booked_whole(db_session, make_slot, make_user, mak
             policy=POLICY,
             now=NOW,
         )
+    assert {name: str(message) for name, message in refused.value.fields.items()} == {
+        "purpose": "Say what the hall is for.",
+        "organiser": "Say who organises it.",
+        "attendance": "Between 1 and 300 people (the hall's capacity).",
+    }
 
 
 def test_one_booking_per_slot_and_none_overlapping(db_session, make_slot, make_user):
@@ -216,7 +223,7 @@ def test_weekly_quota_per_kind_counts_the_slots_week(
         db_session,
         make_slot(parking, start=NOW + timedelta(days=3)).id,
         resident,
-        ONE,
+        BookingRequest(plate="粤S12345"),
         policy=policy,
         now=NOW,
     )
@@ -264,7 +271,7 @@ def test_the_current_visitor_terms_must_be_accepted(db_session, make_slot, make_
     )
     db_session.flush()
     for version in (None, 1):
-        with pytest.raises(errors.TermsNotAccepted):
+        with pytest.raises(InvalidBooking, match="accept the school's visitor rules"):
             book(
                 db_session,
                 slot.id,

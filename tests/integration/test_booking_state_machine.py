@@ -32,13 +32,8 @@ from booking.models import (
     WaitlistStatus,
 )
 from booking.services import supply, waitlist
-from booking.services.bookings import (
-    BookingRequest,
-    book,
-    cancel_by_resident,
-    expire_undecided,
-    transition,
-)
+from booking.services.bookings import BookingRequest, book, expire_undecided, transition
+from booking.services.cancellations import cancel_by_resident
 from booking.services.errors import DomainError
 from booking.services.slots import generate_slots
 from tests.conftest import NOW

@@ -183,6 +183,18 @@ def resident_required(view: View) -> View:
     return cast(View, wrapper)
 
 
+def login_required(view: View) -> View:
+    """Any signed-in account (a token or the session cookie)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if authenticate() is None:
+            raise NotAuthenticated()
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
 def token_required(view: View) -> View:
     """Bearer token only: for what acts on the token itself."""
 
@@ -198,3 +210,7 @@ def token_required(view: View) -> View:
 
 def current_token() -> ApiToken:
     return cast(ApiToken, g.api_token)
+
+
+def current_token_or_none() -> ApiToken | None:
+    return cast(ApiToken | None, g.get("api_token"))

@@ -1,343 +1,512 @@
-"""What the API accepts: JSON bodies and query strings, checked field by field
-with the pages' messages before any service sees them.
+"""What the API reads and writes, as marshmallow schemas: webargs parses
+requests with them, they dump the answers, and flask-smorest writes the
+OpenAPI document (/api/v1/openapi.json) from them. Nothing is described twice.
 
-Types are strict (a number is not a string, true is not 1), so a client's
-bug shows up as a 400 naming the field instead of a guess.
+Types are strict (a number is not a string, true is not 1), unknown fields
+are refused, and every message is translatable. What a booking asks for by
+the kind of facility is not repeated here: `book` checks it with
+booking.services.booking_form, for the pages and the API alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from flask import request
+import marshmallow as ma
 from flask_babel import LazyString
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
 
-from booking.models import Facility, FacilityKind
-from booking.services import clock
-from booking.services.accounts import MIN_PASSWORD_LENGTH, NewResident
-from booking.services.bookings import BookingRequest
-from booking.services.errors import ValidationFailed
+from booking.models import BookingStatus, FacilityKind, Role, WaitlistStatus
+from booking.services import passwords
+from booking.services.availability import SlotState
+from booking.services.booking_form import MAX_ORGANISER, MAX_PLATE, MAX_PURPOSE
+from booking.services.clock import to_local, zone
 from booking.services.identity import (
     id_number_problem,
     is_mainland_mobile,
     normalise_id_number,
     normalise_phone,
 )
-from booking.services.plates import is_mainland_plate, normalise_plate
 from booking.services.text import text_problem
 from booking.web.auth.forms import ID_NUMBER_MESSAGES, MainlandMobile
-from booking.web.urls import MAX_ID, read_date
+from booking.web.i18n import LANGUAGE_NAMES
+from booking.web.urls import MAX_ID
 
 MAX_NAME = 50
-MAX_PASSWORD = 128
 MAX_EMAIL = 254
-MAX_PLACES = 1000
-MAX_ATTENDANCE = 100_000
-MAX_PURPOSE = 200
-MAX_ORGANISER = 100
 MAX_DAYS = 31
 DEFAULT_DAYS = 7
 
-Message = str | LazyString
+REQUIRED = _l("This field is required.")
+NOT_NULL = _l("This field cannot be empty.")
+ENTER_TEXT = _l("Enter text.")
+ENTER_NUMBER = _l("Enter a whole number.")
 
 
-class InvalidInput(ValidationFailed):
-    """Fields that failed their checks; `fields` maps each one to its message,
-    and the first one is the error's message."""
+class Text(fields.String):
+    """Text without control characters (`any_character` for passwords: only
+    what cannot be encoded is refused), trimmed unless `keep`. `missing` is
+    the message when a required field is absent, null or blank, as the
+    pages say it."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
-        first = next(iter(fields))
-        super().__init__(fields[first], field=first)
-        self.fields = fields
+    default_error_messages = {"required": REQUIRED, "null": NOT_NULL, "invalid": ENTER_TEXT}
 
-
-class BodyNotObject(ValidationFailed):
-    default_message = _l("Send a JSON object in the request body.")
-
-
-class BodyTooDeep(ValidationFailed):
-    default_message = _l("The JSON body is nested too deeply to be read.")
-
-
-def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object; an empty body is {} when `optional`.
-    Raises BodyNotObject, BodyTooDeep."""
-    if optional and not request.get_data(cache=True):
-        return {}
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError as error:  # json.loads recurses once per level of nesting
-        raise BodyTooDeep() from error
-    if not isinstance(body, dict):
-        raise BodyNotObject()
-    return body
-
-
-def keep(value: str) -> str:
-    return value
-
-
-class Fields:
-    """Reads the fields of a JSON object, collecting every problem before `check` raises."""
-
-    def __init__(self, body: Mapping[str, Any]) -> None:
-        self.body = body
-        self.problems: dict[str, str] = {}
-
-    def fail(self, name: str, message: Message) -> None:
-        self.problems.setdefault(name, str(message))
-
-    def text(
+    def __init__(
         self,
-        name: str,
         *,
-        required: Message | None = None,
-        normalise: Callable[[str], str] = str.strip,
-        min_length: int = 1,
-        max_length: int | None = None,
-        length_message: Message | None = None,
         any_character: bool = False,
-    ) -> str | None:
-        """The string, normalised; None when absent or blank (a problem if `required`).
-        Control characters are a problem unless `any_character` (passwords);
-        an unpaired surrogate always is."""
-        value = self.body.get(name)
+        keep: bool = False,
+        missing: LazyString | None = None,
+        **kwargs: Any,
+    ):
+        if missing is not None:
+            kwargs["required"] = True
+            kwargs["error_messages"] = {"required": missing, "null": missing}
+        super().__init__(**kwargs)
+        self.any_character = any_character
+        self.keep = keep
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text, any_character=self.any_character)
+        if problem is not None:
+            raise ma.ValidationError(str(problem))
+        if not (self.keep or self.any_character):
+            text = text.strip()
+        if self.required and not text:
+            raise self.make_error("required")
+        return text
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer: not a string, not a float, not true or false."""
+
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_NULL,
+        "invalid": ENTER_NUMBER,
+        "too_large": ENTER_NUMBER,
+    }
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Id(WholeNumber):
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("validate", validate.Range(1, MAX_ID, error=_l("Not found.")))
+        super().__init__(**kwargs)
+
+
+class Instant(fields.DateTime):
+    """An instant, written in the zone named by the object's `zone_path`
+    attribute path (the school's), with its UTC offset: 2026-11-25T18:30:00+08:00."""
+
+    def __init__(self, zone_path: str, **kwargs: Any):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-11-25T18:30:00+08:00")
+        super().__init__(format="iso", **kwargs)
+        self.zone_path = zone_path
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
-            value = ""
-        if not isinstance(value, str):
-            self.fail(name, _("Enter text."))
             return None
-        if problem := text_problem(value, any_character=any_character):
-            self.fail(name, problem)
-            return None
-        value = normalise(value)
-        if not value:
-            if required is not None:
-                self.fail(name, required)
-            return None
-        if len(value) < min_length or (max_length is not None and len(value) > max_length):
-            self.fail(name, length_message or _("Enter text."))
-            return None
-        return value
-
-    def integer(
-        self,
-        name: str,
-        *,
-        required: Message | None = None,
-        minimum: int = 1,
-        maximum: int = MAX_ID,
-        range_message: Message,
-    ) -> int | None:
-        """The whole number; None when absent (a problem if `required`)."""
-        value = self.body.get(name)
-        if value is None:
-            if required is not None:
-                self.fail(name, required)
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(name, _("Enter a whole number."))
-            return None
-        if not minimum <= value <= maximum:
-            self.fail(name, range_message)
-            return None
-        return value
-
-    def check(self) -> None:
-        """Raises InvalidInput naming every field with a problem."""
-        if self.problems:
-            raise InvalidInput(self.problems)
+        zone_name = obj
+        for part in self.zone_path.split("."):
+            zone_name = getattr(zone_name, part)
+        return to_local(value, zone(str(zone_name))).isoformat(timespec="seconds")
 
 
-def registration(body: Mapping[str, Any]) -> NewResident:
-    """The checks of the registration form. Raises InvalidInput."""
-    fields = Fields(body)
-    real_name = fields.text(
-        "real_name",
-        required=_l("Enter your real name."),
-        max_length=MAX_NAME,
-        length_message=_l("A name can be at most %(max)d characters.", max=MAX_NAME),
+def utc_instant(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+class Schema(ma.Schema):
+    """Refuses unknown fields and a body that is not an object, in the reader's language."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+    error_messages = {  # noqa: RUF012 (marshmallow's own class attribute)
+        "unknown": _l("This field is not part of the request."),
+        "type": _l("Send a JSON object in the request body."),
+    }
+
+
+def phone_field(**kwargs: Any) -> Text:
+    return Text(
+        missing=_l("Enter your mobile number."),
+        validate=validate.Length(max=40, error=MainlandMobile.message),
+        metadata={
+            "example": "13800138000",
+            "description": "Mainland mobile number; spaces, dashes, +86 and full-width digits "
+            "are normalised.",
+        },
+        **kwargs,
     )
-    phone = fields.text(
-        "phone", required=_l("Enter your mobile number."), normalise=normalise_phone
-    )
-    if phone is not None and not is_mainland_mobile(phone):
-        fields.fail("phone", MainlandMobile.message)
-    password = fields.text(
-        "password",
-        required=_l("Choose a password."),
-        normalise=keep,
+
+
+def checked_phone(raw: str) -> str:
+    phone = normalise_phone(raw)
+    if not is_mainland_mobile(phone):
+        raise ma.ValidationError(str(MainlandMobile.message), field_name="phone")
+    return phone
+
+
+ENTER_PASSWORD = _l("Enter your password.")
+
+
+def password_field(description: str | None = None, missing: LazyString = ENTER_PASSWORD) -> Text:
+    """A password: any character. Its rule (length, common passwords) is the
+    service's, for every door; the schema only refuses the absurdly long."""
+    metadata = {"format": "password"}
+    if description:
+        metadata["description"] = description
+    return Text(
         any_character=True,
-        min_length=MIN_PASSWORD_LENGTH,
-        max_length=MAX_PASSWORD,
-        length_message=_l(
-            "A password needs %(min)d to %(max)d characters.",
-            min=MIN_PASSWORD_LENGTH,
-            max=MAX_PASSWORD,
+        missing=missing,
+        validate=validate.Length(max=8 * passwords.MAX_LENGTH, error=passwords.LENGTH_MESSAGE),
+        metadata=metadata,
+    )
+
+
+# Accounts
+
+
+class RegistrationIn(Schema):
+    real_name = Text(
+        missing=_l("Enter your real name."),
+        validate=validate.Length(
+            1, MAX_NAME, error=_l("A name can be at most %(max)d characters.", max=MAX_NAME)
         ),
     )
-    email_message = _l("Enter an e-mail address such as name@example.com.")
-    email = fields.text("email", max_length=MAX_EMAIL, length_message=email_message)
-    if email is not None:
-        try:
-            validate_email(email, check_deliverability=False)
-        except EmailNotValidError:
-            fields.fail("email", email_message)
-    id_number = fields.text("id_number", normalise=normalise_id_number)
-    if id_number is not None and (problem := id_number_problem(id_number)):
-        fields.fail("id_number", ID_NUMBER_MESSAGES[problem])
-    fields.check()
-    return NewResident(
-        real_name=cast(str, real_name),
-        phone=cast(str, phone),
-        password=cast(str, password),
-        email=email,
-        id_number=id_number,
+    phone = phone_field()
+    password = password_field(str(passwords.RULE_TEXT), _l("Choose a password."))
+    email = Text(
+        validate=[
+            validate.Length(max=MAX_EMAIL),
+            validate.Email(error=_l("Enter an e-mail address such as name@example.com.")),
+        ]
+    )
+    id_number = Text(
+        metadata={
+            "description": "18-character resident ID number; kept only "
+            "as a keyed hash and a masked form."
+        }
+    )
+    sms_code = Text(
+        validate=validate.Length(max=12),
+        metadata={
+            "description": "The code sent by POST /auth/register/code; required when the "
+            "site verifies mobile numbers."
+        },
+    )
+
+    @ma.validates_schema
+    def check_numbers(self, data: dict[str, Any], **kwargs: Any) -> None:
+        data["phone"] = checked_phone(data["phone"])
+        if data.get("id_number"):
+            data["id_number"] = normalise_id_number(data["id_number"])
+            problem = id_number_problem(data["id_number"])
+            if problem:
+                raise ma.ValidationError(str(ID_NUMBER_MESSAGES[problem]), field_name="id_number")
+
+
+class PhoneIn(Schema):
+    phone = phone_field()
+
+    @ma.validates_schema
+    def check_phone(self, data: dict[str, Any], **kwargs: Any) -> None:
+        data["phone"] = checked_phone(data["phone"])
+
+
+class CodeSentOut(Schema):
+    sent_to = fields.String(
+        metadata={"description": "The number, masked.", "example": "138****8000"}
+    )
+    valid_minutes = fields.Integer()
+    message = fields.String()
+
+
+class CredentialsIn(Schema):
+    phone = phone_field()
+    password = password_field()
+
+
+class ResetIn(Schema):
+    phone = phone_field()
+    code = Text(
+        missing=_l("Enter the 6-digit code from the SMS."), validate=validate.Length(max=12)
+    )
+    password = password_field(str(passwords.RULE_TEXT), _l("Choose a password."))
+
+    @ma.validates_schema
+    def check_phone(self, data: dict[str, Any], **kwargs: Any) -> None:
+        data["phone"] = checked_phone(data["phone"])
+
+
+class PasswordChangeIn(Schema):
+    current_password = password_field(missing=_l("Enter your current password."))
+    password = password_field(str(passwords.RULE_TEXT), _l("Choose a password."))
+
+
+class PasswordIn(Schema):
+    password = password_field()
+
+
+class AccountIn(Schema):
+    real_name = Text(validate=validate.Length(1, MAX_NAME))
+    email = Text(
+        allow_none=True,
+        validate=validate.Length(max=MAX_EMAIL),
+        metadata={"description": 'An address, or null or "" to remove it.'},
+    )
+    locale = fields.String(
+        validate=validate.OneOf(list(LANGUAGE_NAMES)),
+        metadata={"description": "The language of notices and e-mails."},
+    )
+
+    @ma.validates("email")
+    def check_email(self, value: str | None, **kwargs: Any) -> None:
+        if value:
+            validate.Email(error=_l("Enter an e-mail address such as name@example.com."))(value)
+
+
+class AccountOut(Schema):
+    id = fields.Integer()
+    role = fields.Enum(Role, by_value=True)
+    real_name = fields.String()
+    phone = fields.String()
+    email = fields.String(allow_none=True)
+    locale = fields.String(allow_none=True)
+    is_verified = fields.Boolean()
+    id_number_masked = fields.String(allow_none=True)
+    created_at = fields.Function(lambda user: utc_instant(user.created_at))
+
+
+class TokenOut(Schema):
+    token = fields.String(
+        metadata={"description": "Send as `Authorization: Bearer <token>`. Shown only once."}
+    )
+    token_type = fields.String(validate=validate.OneOf(["Bearer"]))
+    expires_at = fields.String(metadata={"format": "date-time"})
+
+
+class TokenInfoOut(Schema):
+    id = fields.Integer()
+    created_at = fields.Function(lambda token: utc_instant(token.created_at))
+    last_used_at = fields.Function(lambda token: utc_instant(token.last_used_at), allow_none=True)
+    expires_at = fields.Function(lambda token: utc_instant(token.expires_at))
+    revoked_at = fields.Function(lambda token: utc_instant(token.revoked_at), allow_none=True)
+    current = fields.Boolean(metadata={"description": "The token of this request."})
+
+
+class RevokedOut(Schema):
+    revoked = fields.Integer()
+
+
+class ErasedOut(Schema):
+    bookings_cancelled = fields.Integer()
+    waitlist_left = fields.Integer()
+
+
+class NoticeOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    booking_code = fields.String(allow_none=True)
+    created_at = fields.Function(lambda notice: utc_instant(notice.created_at))
+    read = fields.Boolean()
+
+
+# Schools, facilities, slots
+
+
+class ReleaseOut(Schema):
+    days_ahead = fields.Integer(metadata={"description": "A slot opens this many days before."})
+    time = fields.String(metadata={"description": "At this local time.", "example": "08:00"})
+
+
+class FacilityOut(Schema):
+    id = fields.Integer()
+    kind = fields.Enum(FacilityKind, by_value=True)
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    capacity = fields.Integer()
+    requires_approval = fields.Boolean()
+    is_exclusive = fields.Boolean(metadata={"description": "Booked whole (a hall)."})
+    release = fields.Nested(ReleaseOut, metadata={"description": "When its slots open."})
+
+
+class FacilityDetailOut(FacilityOut):
+    school = fields.Nested(lambda: SchoolRefOut())
+    description = fields.String()
+    entrance_notes = fields.String()
+
+
+class SchoolOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    address = fields.String()
+    is_public = fields.Boolean()
+    timezone = fields.String(metadata={"example": "Asia/Shanghai"})
+    contact_phone = fields.String(allow_none=True)
+    facilities = fields.List(fields.Nested(FacilityOut))
+
+
+class TermsOut(Schema):
+    school = fields.String(metadata={"description": "The school's code."})
+    version = fields.Integer(
+        metadata={"description": "Send it as `terms_version` to accept these rules."}
+    )
+    body = fields.String()
+    language = fields.String(
+        metadata={"description": "The language of `body`: en where a translation exists."}
+    )
+    published_at = fields.String(metadata={"format": "date-time"})
+
+
+class FieldOut(Schema):
+    name = fields.String()
+    type = fields.String(validate=validate.OneOf(["integer", "text"]))
+    label = fields.String()
+    required = fields.Boolean()
+    minimum = fields.Integer(allow_none=True)
+    maximum = fields.Integer(allow_none=True)
+    max_length = fields.Integer(allow_none=True)
+    example = fields.String(allow_none=True)
+
+
+class BookingFormOut(Schema):
+    facility_id = fields.Integer()
+    kind = fields.Enum(FacilityKind, by_value=True)
+    whole_facility = fields.Boolean(metadata={"description": "A booking takes every place."})
+    fields_ = fields.List(fields.Nested(FieldOut), data_key="fields")
+    terms = fields.Nested(TermsOut, allow_none=True)
+
+
+class SlotRangeIn(Schema):
+    from_ = fields.String(
+        data_key="from",
+        metadata={"format": "date", "description": "First local day, included; default today."},
+    )
+    to = fields.String(
+        metadata={
+            "format": "date",
+            "description": f"Last local day, included; default `from` + {DEFAULT_DAYS - 1}. "
+            f"At most {MAX_DAYS} days.",
+        },
     )
 
 
-def credentials(body: Mapping[str, Any]) -> tuple[str, str]:
-    """Mobile number and password. Raises InvalidInput."""
-    fields = Fields(body)
-    phone = fields.text(
-        "phone", required=_l("Enter your mobile number."), normalise=normalise_phone
+class SlotOut(Schema):
+    id = fields.Integer(attribute="slot.id")
+    starts_at = Instant("tz", attribute="slot.starts_at")
+    ends_at = Instant("tz", attribute="slot.ends_at")
+    opens_at = Instant(
+        "tz", attribute="slot.opens_at", metadata={"description": "When booking opens."}
     )
-    password = fields.text(
-        "password", required=_l("Enter your password."), normalise=keep, any_character=True
-    )
-    fields.check()
-    return cast(str, phone), cast(str, password)
-
-
-@dataclass(frozen=True)
-class Details:
-    """What a booking or a waitlist entry carries, checked for type and size;
-    `for_facility` adds what the kind of facility requires."""
-
-    places: int
-    purpose: str | None
-    organiser: str | None
-    attendance: int | None
-    plate: str | None
-    terms_version: int | None
-
-    def for_facility(self, facility: Facility) -> BookingRequest:
-        """Raises InvalidInput when a field the facility's kind needs is missing:
-        a hall's purpose and attendance, a car park's plate."""
-        missing: dict[str, str] = {}
-        if facility.kind == FacilityKind.LECTURE_HALL:
-            if self.purpose is None:
-                missing["purpose"] = _("Say what the hall is for.")
-            if self.attendance is None:
-                missing["attendance"] = _("Say how many people you expect.")
-        elif facility.kind == FacilityKind.PARKING and self.plate is None:
-            missing["plate"] = _("Enter the licence plate of the car.")
-        if missing:
-            raise InvalidInput(missing)
-        return BookingRequest(
-            places=self.places,
-            purpose=self.purpose,
-            organiser=self.organiser,
-            attendance=self.attendance,
-            plate=self.plate,
-            terms_version=self.terms_version,
-        )
-
-
-def read_details(fields: Fields) -> Details:
-    places = fields.integer(
-        "places",
-        maximum=MAX_PLACES,
-        range_message=_l("Between %(min)s and %(max)s people.", min=1, max=MAX_PLACES),
-    )
-    purpose = fields.text(
-        "purpose",
-        max_length=MAX_PURPOSE,
-        length_message=_l("At most %(max)d characters.", max=MAX_PURPOSE),
-    )
-    organiser = fields.text(
-        "organiser",
-        max_length=MAX_ORGANISER,
-        length_message=_l("At most %(max)d characters.", max=MAX_ORGANISER),
-    )
-    attendance = fields.integer(
-        "attendance",
-        maximum=MAX_ATTENDANCE,
-        range_message=_l("Between %(min)s and %(max)s people.", min=1, max=MAX_ATTENDANCE),
-    )
-    plate = fields.text("plate", normalise=normalise_plate)
-    if plate is not None and not is_mainland_plate(plate):
-        fields.fail(
-            "plate", _l("Enter a mainland licence plate such as 粤S12345 (new-energy: 粤SD12345).")
-        )
-    terms_version = fields.integer(
-        "terms_version", range_message=_l("Please read and accept the school's visitor rules.")
-    )
-    return Details(
-        places=places or 1,
-        purpose=purpose,
-        organiser=organiser,
-        attendance=attendance,
-        plate=plate,
-        terms_version=terms_version,
+    capacity = fields.Integer(attribute="slot.capacity")
+    places_left = fields.Integer()
+    state = fields.Enum(SlotState, by_value=True)
+    booked_by_me = fields.Boolean(
+        metadata={"description": "Only for an authenticated caller: holds an active booking."}
     )
 
 
-def new_booking(body: Mapping[str, Any]) -> tuple[int, Details]:
-    """The slot to book and the booking's details. Raises InvalidInput."""
-    fields = Fields(body)
-    slot_id = fields.integer(
-        "slot_id", required=_l("Choose a time slot."), range_message=_l("Choose a time slot.")
+# Bookings and the waitlist
+
+
+class DetailsIn(Schema):
+    """What a booking carries; which fields a facility asks for, and their
+    limits, are in GET /facilities/{facility_id}/form."""
+
+    places = WholeNumber(
+        load_default=1,
+        metadata={"description": "People in the party (library, reading room, sports venue)."},
     )
-    details = read_details(fields)
-    fields.check()
-    return cast(int, slot_id), details
+    purpose = Text(validate=validate.Length(max=MAX_PURPOSE * 4), metadata={"description": "Hall"})
+    organiser = Text(
+        validate=validate.Length(max=MAX_ORGANISER * 4), metadata={"description": "Hall"}
+    )
+    attendance = WholeNumber(metadata={"description": "Hall: expected attendance."})
+    plate = Text(
+        validate=validate.Length(max=MAX_PLATE * 4),
+        metadata={"description": "Parking: the licence plate.", "example": "粤S12345"},
+    )
+    terms_version = WholeNumber(
+        metadata={"description": "The version of the school's visitor rules accepted."}
+    )
 
 
-def waitlist_request(body: Mapping[str, Any]) -> Details:
-    """The details of a waitlist entry, as for a booking. Raises InvalidInput."""
-    fields = Fields(body)
-    details = read_details(fields)
-    fields.check()
-    return details
+CHOOSE_SLOT = _l("Choose a time slot.")
 
 
-def date_range(args: Mapping[str, str], *, today: date) -> tuple[date, date]:
-    """Local days `from` to `to`, both included: `from` defaults to today and
-    `to` to a week from `from`. Raises InvalidInput."""
-    problems: dict[str, str] = {}
-    first = query_date(args, "from", problems, today)
-    last = query_date(args, "to", problems, today)
-    if problems:
-        raise InvalidInput(problems)
-    first = first or today
-    last = last or first + timedelta(days=DEFAULT_DAYS - 1)
-    if last < first:
-        raise InvalidInput({"to": _("The last day cannot be before the first.")})
-    if (last - first).days + 1 > MAX_DAYS:
-        raise InvalidInput({"to": _("Ask for at most %(days)d days at a time.", days=MAX_DAYS)})
-    return first, last
+class NewBookingIn(DetailsIn):
+    slot_id = Id(
+        required=True,
+        validate=validate.Range(1, MAX_ID, error=CHOOSE_SLOT),
+        error_messages={"required": CHOOSE_SLOT, "null": CHOOSE_SLOT},
+    )
 
 
-def query_date(
-    args: Mapping[str, str], name: str, problems: dict[str, str], today: date
-) -> date | None:
-    """The date in `name`, at most clock.NEAR_YEARS years from `today`."""
-    value = args.get(name) or None
-    if value is None:
-        return None
-    day = read_date(value)
-    if day is None:
-        problems[name] = _("Write dates as YYYY-MM-DD, such as 2026-11-25.")
-    elif not clock.is_near(day, today):
-        problems[name] = _(
-            "Choose days at most %(years)d years from today.", years=clock.NEAR_YEARS
-        )
-        day = None
-    return day
+class FacilityRefOut(Schema):
+    id = fields.Integer()
+    kind = fields.Enum(FacilityKind, by_value=True)
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+
+
+class SchoolRefOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+
+
+class BookingOut(Schema):
+    code = fields.String(metadata={"example": "K7MQ3A"})
+    status = fields.Enum(BookingStatus, by_value=True)
+    slot_id = fields.Integer()
+    places = fields.Integer()
+    starts_at = Instant("slot.facility.school.timezone", attribute="slot.starts_at")
+    ends_at = Instant("slot.facility.school.timezone", attribute="slot.ends_at")
+    facility_id = fields.Integer(attribute="slot.facility_id")
+    facility = fields.Nested(FacilityRefOut, attribute="slot.facility")
+    school = fields.Nested(SchoolRefOut, attribute="slot.facility.school")
+    purpose = fields.String(allow_none=True)
+    organiser = fields.String(allow_none=True)
+    attendance = fields.Integer(allow_none=True)
+    plate = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, attribute="reason_text")
+    created_at = Instant("slot.facility.school.timezone")
+    cancel_until = Instant("slot.facility.school.timezone")
+    can_cancel = fields.Boolean()
+
+
+class EntryOut(Schema):
+    id = fields.Integer()
+    status = fields.Enum(WaitlistStatus, by_value=True)
+    position = fields.Integer(
+        allow_none=True, metadata={"description": "1 for the first in line; null unless waiting."}
+    )
+    places = fields.Integer()
+    slot_id = fields.Integer()
+    starts_at = Instant("slot.facility.school.timezone", attribute="slot.starts_at")
+    ends_at = Instant("slot.facility.school.timezone", attribute="slot.ends_at")
+    facility_id = fields.Integer(attribute="slot.facility_id")
+    facility = fields.Nested(FacilityRefOut, attribute="slot.facility")
+    school = fields.Nested(SchoolRefOut, attribute="slot.facility.school")
+    offer_expires_at = Instant(
+        "slot.facility.school.timezone",
+        allow_none=True,
+        metadata={"description": "While offered: accept before this instant."},
+    )

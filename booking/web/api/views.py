@@ -1,71 +1,106 @@
-"""The JSON API's endpoints: parse and check, call one service, commit, answer.
+"""The JSON API's operations: parse with a schema, call one service, commit,
+answer with a schema. Mounted at /api/v1; described at /api/v1/openapi.json.
 
-Mounted at /api/v1 and exempt from the pages' form CSRF check: a bearer token
-cannot be sent by another site, and requests made with the session cookie
-check the CSRF header themselves (booking.web.api.auth).
+Exempt from the pages' form CSRF check: a bearer token cannot be sent by
+another site, and requests made with the session cookie check the CSRF
+header themselves (booking.web.api.auth).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, request, url_for
+from flask import current_app, jsonify, url_for
 from flask.wrappers import Response
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
 from sqlalchemy.orm import contains_eager, joinedload
 
 from booking.extensions import db, limiter
+from booking.labels import reason_text
 from booking.models import (
+    ApiToken,
     Booking,
     Facility,
+    Notice,
+    School,
     Slot,
     User,
+    VisitorTerms,
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.services import accounts, bookings, waitlist
+from booking.services import accounts, booking_form, bookings, cancellations, verification, waitlist
 from booking.services.availability import booked_codes, facility_days, open_facility_zone
-from booking.services.booking_errors import BookingNotFound, SlotNotFound
-from booking.services.clock import local_date, utcnow, zone
+from booking.services.booking_errors import BookingNotFound
+from booking.services.booking_form import BookingRequest
+from booking.services.clock import NEAR_YEARS, is_near, local_date, utcnow, zone
 from booking.services.directory import open_schools
 from booking.services.errors import DomainError, NotFound
-from booking.services.policy import policies_for, policy_for
-from booking.web.api import auth, errors, openapi, schemas
-from booking.web.api.responses import (
-    PAST_BOOKINGS_SHOWN,
-    booking_json,
-    entry_json,
-    iso,
-    json_response,
-    school_json,
-    slot_json,
-    user_json,
-)
+from booking.services.policy import Policy, policies_for, policy_for
+from booking.services.sms import masked
+from booking.web.api import auth, errors, schemas, spec
+from booking.web.auth import delivery
 from booking.web.auth.sessions import client_address, failure_counter
+from booking.web.urls import read_date
 
-blueprint = Blueprint("api", __name__)
+blueprint = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Book the facilities that public schools open to residents.",
+)
 errors.register(blueprint)
 
-
-@blueprint.after_request
-def no_store(response: Response) -> Response:
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-# Loading, with the pages' rule: what is another resident's, or inactive, is not found.
+PAST_BOOKINGS_SHOWN = 50  # a resident's history grows for years; the latest are enough here
+PUBLIC: list[dict[str, list[str]]] = []
+SIGNED_IN = [{"bearerAuth": []}, {"cookieAuth": []}]
+SIGNED_IN_OR_NOT = [{}, *SIGNED_IN]
+TOKEN_ONLY = [{"bearerAuth": []}]
 
 
-def bookable_slot(slot_id: int) -> Slot:
-    slot = db.session.scalar(
-        sa.select(Slot)
-        .where(Slot.id == slot_id)
-        .options(joinedload(Slot.facility).joinedload(Facility.school))
-    )
-    if slot is None or not (slot.facility.is_active and slot.facility.school.is_active):
-        raise SlotNotFound()
-    return slot
+def answers(*statuses: int) -> Callable[[Any], Any]:
+    """Document the error answers of an operation (and those every operation
+    can give), each with the error body."""
+
+    def decorate(view: Any) -> Any:
+        for status in sorted({*statuses, *spec.ALWAYS}, reverse=True):
+            view = blueprint.alt_response(
+                status,
+                schema=spec.ErrorBody,
+                description=spec.DESCRIPTIONS[status],
+                headers=spec.HEADERS.get(status),
+            )(view)
+        return view
+
+    return decorate
+
+
+def secured(security: list[dict[str, list[str]]]) -> Callable[[Any], Any]:
+    """Document who may call the operation; its operationId is the view's name."""
+
+    def decorate(view: Any) -> Any:
+        return blueprint.doc(security=security, operationId=view.__name__)(view)
+
+    return decorate
+
+
+class Shown:
+    """An object as an answer shows it: its own attributes and a few more."""
+
+    def __init__(self, obj: Any, **extra: Any) -> None:
+        self._obj = obj
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+
+# Loading, with the pages' rule: another resident's, or what is not open, is not found.
 
 
 def own_booking(code: str) -> Booking:
@@ -82,74 +117,472 @@ def own_entry(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-def booked_slot_ids(user: User, slot_ids: Iterable[int]) -> set[int]:
-    return set(booked_codes(db.session, user.id, list(slot_ids)))
+def open_school(code: str) -> School:
+    school = db.session.scalar(
+        sa.select(School)
+        .where(School.code == code, School.is_active)
+        .options(joinedload(School.facilities))
+    )
+    if school is None:
+        raise NotFound(_("There is no such school."))
+    return school
 
 
-def queue_position(entry: WaitlistEntry) -> int | None:
-    if entry.status != WaitlistStatus.WAITING:
-        return None
-    return waitlist.position(db.session, entry)
+def open_facility(facility_id: int) -> Facility:
+    facility = db.session.get(Facility, facility_id)
+    if facility is None or not (facility.is_active and facility.school.is_active):
+        raise NotFound()
+    return facility
 
 
-# The document
+def shown_booking(booking: Booking, policy: Policy) -> Shown:
+    deadline = bookings.cancel_deadline(booking, policy)
+    return Shown(
+        booking,
+        cancel_until=deadline,
+        can_cancel=booking.is_active and utcnow() <= deadline,
+        reason_text=reason_text(booking.reason) or None,
+    )
 
 
-@blueprint.get("/openapi.json")
-def openapi_document() -> Response:
-    return json_response(openapi.document())
+def shown_entry(entry: WaitlistEntry) -> Shown:
+    waiting = entry.status == WaitlistStatus.WAITING
+    return Shown(entry, position=waitlist.position(db.session, entry) if waiting else None)
+
+
+def shown_facility(facility: Facility, policy: Policy) -> Shown:
+    release = {"days_ahead": policy.advance_days, "time": policy.release_time.strftime("%H:%M")}
+    return Shown(facility, release=release)
+
+
+def shown_school(school: School, policies: dict[int, Policy] | None = None) -> Shown:
+    active = [facility for facility in school.facilities if facility.is_active]
+    if policies is None:
+        policies = policies_for(db.session, [facility.id for facility in active])
+    return Shown(
+        school, facilities=[shown_facility(facility, policies[facility.id]) for facility in active]
+    )
+
+
+def shown_terms(terms: VisitorTerms, school: School) -> Shown:
+    english = str(get_locale()) == "en" and bool(terms.body_en)
+    return Shown(
+        terms,
+        school=school.code,
+        body=terms.body_en if english else terms.body,
+        language="en" if english else "zh_Hans",
+        published_at=schemas.utc_instant(terms.published_at),
+    )
+
+
+def committed(
+    schema: Any, obj: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Dump `obj` while everything it shows is loaded, then commit: no reload
+    after the commit. The answer is what the operation documents."""
+    response = jsonify(schema.dump(obj))
+    db.session.commit()
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def commit_then_raise(action: Callable[[], Any]) -> Any:
+    """Run `action`; when a rule refuses it, keep what it counted (a failed
+    login, a wrong code) before answering."""
+    try:
+        return action()
+    except DomainError:
+        db.session.commit()
+        raise
 
 
 # Accounts and tokens
 
 
-@blueprint.post("/auth/register")
+@blueprint.route("/auth/register", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"])
-def register() -> Response:
-    new = schemas.registration(schemas.json_body())
+@blueprint.arguments(schemas.RegistrationIn)
+@blueprint.response(201, schemas.AccountOut, description="The account; ask for a token next.")
+@answers(409, 413, 422, 429)
+@secured(PUBLIC)
+def register(data: dict[str, Any]) -> User:
+    """Register a resident account (with the SMS code when the site verifies numbers)."""
+    now = utcnow()
+    if current_app.config["SMS_VERIFY_REGISTRATION"]:
+        commit_then_raise(
+            lambda: verification.consume(
+                db.session,
+                failure_counter(),
+                purpose=verification.CodePurpose.REGISTER,
+                phone=data["phone"],
+                code=data.get("sms_code") or "",
+                address=client_address(),
+                key=current_app.config["SECRET_KEY"],
+                now=now,
+            )
+        )
+    new = accounts.NewResident(
+        real_name=data["real_name"],
+        phone=data["phone"],
+        password=data["password"],
+        email=data.get("email") or None,
+        id_number=data.get("id_number") or None,
+    )
     user = accounts.register_resident(
-        db.session, new, id_hash_key=current_app.config["ID_HASH_KEY"], now=utcnow()
+        db.session, new, id_hash_key=current_app.config["ID_HASH_KEY"], now=now
+    )
+    user.locale = str(get_locale())
+    db.session.commit()
+    return user
+
+
+@blueprint.route("/auth/register/code", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"])
+@blueprint.arguments(schemas.PhoneIn)
+@blueprint.response(202, schemas.CodeSentOut, description="A code is on its way by SMS.")
+@answers(409, 413, 422, 429)
+@secured(PUBLIC)
+def send_registration_code(data: dict[str, Any]) -> dict[str, Any]:
+    """Send a 6-digit code to a mobile number, to register with it."""
+    phone = data["phone"]
+    if accounts.find_by_phone(db.session, phone) is not None:
+        raise accounts.PhoneTaken(field="phone")
+    code = verification.issue(
+        db.session,
+        failure_counter(),
+        purpose=verification.CodePurpose.REGISTER,
+        phone=phone,
+        address=client_address(),
+        key=current_app.config["SECRET_KEY"],
+        now=utcnow(),
     )
     db.session.commit()
-    return json_response(user_json(user), 201)
+    delivery.send_code(phone, code)
+    return code_sent(phone, _("We sent a 6-digit code to %(phone)s.", phone=masked(phone)))
 
 
-@blueprint.post("/auth/token")
+def code_sent(phone: str, message: str) -> dict[str, Any]:
+    return {
+        "sent_to": masked(phone),
+        "valid_minutes": verification.CODE_MINUTES,
+        "message": message,
+    }
+
+
+@blueprint.route("/auth/token", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def create_token() -> Response:
-    phone, password = schemas.credentials(schemas.json_body())
+@blueprint.arguments(schemas.CredentialsIn)
+@blueprint.response(200, schemas.TokenOut, description="A new token, valid 30 days.")
+@answers(401, 413, 422, 429)
+@secured(PUBLIC)
+def create_token(data: dict[str, Any]) -> dict[str, Any]:
+    """Get a bearer token. Failures are counted per account and address."""
     now = utcnow()
-    try:
-        user = accounts.sign_in(
-            db.session, failure_counter(), phone, password, address=client_address(), now=now
+    user = commit_then_raise(
+        lambda: accounts.sign_in(
+            db.session,
+            failure_counter(),
+            data["phone"],
+            data["password"],
+            address=client_address(),
+            now=now,
         )
-    except DomainError:
-        db.session.commit()  # the failure counts, on every worker
-        raise
+    )
     raw, token = auth.issue_token(db.session, user, now=now)
-    shown = {"token": raw, "token_type": "Bearer", "expires_at": iso(token.expires_at, zone("UTC"))}
+    shown = {"token": raw, "token_type": "Bearer", "expires_at": token.expires_at.isoformat()}
     db.session.commit()
-    return json_response(shown)
+    return shown
 
 
-@blueprint.delete("/auth/token")
+@blueprint.route("/auth/token", methods=["DELETE"])
+@blueprint.response(204, description="Revoked.")
+@answers(401)
+@secured(TOKEN_ONLY)
 @auth.token_required
-def revoke_token() -> Response:
+def revoke_token() -> None:
+    """Revoke the token sent with this request."""
     auth.revoke_token(auth.current_token(), now=utcnow())
     db.session.commit()
-    return current_app.response_class(status=204)
+
+
+@blueprint.route("/auth/reset", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"])
+@blueprint.arguments(schemas.PhoneIn)
+@blueprint.response(
+    202, schemas.CodeSentOut, description="The same answer whether the number has an account."
+)
+@answers(413, 422, 429)
+@secured(PUBLIC)
+def request_reset(data: dict[str, Any]) -> dict[str, Any]:
+    """A forgotten password: send a code by SMS (and a link to the account's e-mail)."""
+    phone = data["phone"]
+    sent = accounts.request_reset(
+        db.session,
+        failure_counter(),
+        phone,
+        address=client_address(),
+        key=current_app.config["SECRET_KEY"],
+        now=utcnow(),
+    )
+    db.session.commit()
+    if sent.user is not None:
+        delivery.send_code(phone, sent.code)
+        delivery.send_reset_link(sent.user)
+    message = _(
+        "If %(phone)s has an account, we sent it a 6-digit code by SMS (and a link to "
+        "the account's e-mail address, if it has one).",
+        phone=masked(phone),
+    )
+    return code_sent(phone, message)
+
+
+@blueprint.route("/auth/reset/confirm", methods=["POST"])
+@blueprint.arguments(schemas.ResetIn)
+@blueprint.response(204, description="The password is set; every session and token ended.")
+@answers(413, 422, 429)
+@secured(PUBLIC)
+def confirm_reset(data: dict[str, Any]) -> None:
+    """Set a new password with the code from the SMS."""
+    try:
+        accounts.reset_with_code(
+            db.session,
+            failure_counter(),
+            phone=data["phone"],
+            code=data["code"],
+            password=data["password"],
+            address=client_address(),
+            key=current_app.config["SECRET_KEY"],
+            now=utcnow(),
+        )
+    except (verification.WrongCode, verification.TooManyWrongCodes):
+        db.session.commit()  # a wrong code spends a try
+        raise
+    db.session.commit()
+
+
+@blueprint.route("/me", methods=["GET"])
+@blueprint.response(200, schemas.AccountOut)
+@answers(401)
+@secured(SIGNED_IN)
+@auth.login_required
+def my_account() -> User:
+    """My account."""
+    return auth.caller()
+
+
+@blueprint.route("/me", methods=["PATCH"])
+@blueprint.arguments(schemas.AccountIn)
+@blueprint.response(200, schemas.AccountOut)
+@answers(401, 403, 413, 422)
+@secured(SIGNED_IN)
+@auth.login_required
+def change_account(data: dict[str, Any]) -> User:
+    """Change my name (unless a school verified it), e-mail or language."""
+    user = auth.caller()
+    accounts.update_profile(
+        user,
+        real_name=data.get("real_name"),
+        email=data.get("email", user.email),
+        locale=data.get("locale"),
+    )
+    db.session.commit()
+    return user
+
+
+@blueprint.route("/me", methods=["DELETE"])
+@blueprint.arguments(schemas.PasswordIn)
+@blueprint.response(200, schemas.ErasedOut, description="Deleted; the token no longer works.")
+@answers(401, 403, 413, 422)
+@secured(SIGNED_IN)
+@auth.login_required
+def delete_account(data: dict[str, Any]) -> accounts.Erasure:
+    """Delete my account: upcoming bookings are cancelled, personal data erased."""
+    erased = accounts.delete_resident(db.session, auth.caller(), data["password"], now=utcnow())
+    db.session.commit()
+    return erased
+
+
+@blueprint.route("/me/password", methods=["POST"])
+@blueprint.arguments(schemas.PasswordChangeIn)
+@blueprint.response(
+    204, description="Changed. Every session and token ended, this one too: get a new token."
+)
+@answers(401, 403, 413, 422)
+@secured(SIGNED_IN)
+@auth.login_required
+def change_password(data: dict[str, Any]) -> None:
+    """Change my password."""
+    accounts.change_password(
+        db.session, auth.caller(), data["current_password"], data["password"], now=utcnow()
+    )
+    db.session.commit()
+
+
+@blueprint.route("/me/sign-out-everywhere", methods=["POST"])
+@blueprint.response(204, description="Every session and token of the account ended.")
+@answers(401, 403)
+@secured(SIGNED_IN)
+@auth.login_required
+def sign_out_everywhere() -> None:
+    """End every login of my account, and revoke every token (this one too)."""
+    accounts.end_sessions(db.session, auth.caller(), now=utcnow())
+    db.session.commit()
+
+
+@blueprint.route("/me/tokens", methods=["GET"])
+@blueprint.response(200, schemas.TokenInfoOut(many=True))
+@answers(401)
+@secured(SIGNED_IN)
+@auth.login_required
+def my_tokens() -> list[Shown]:
+    """My API tokens, newest first: created, last used, expiry."""
+    current = auth.current_token_or_none()
+    tokens = db.session.scalars(
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == auth.caller().id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        .limit(100)
+    )
+    return [
+        Shown(token, current=current is not None and token.id == current.id) for token in tokens
+    ]
+
+
+@blueprint.route("/me/tokens", methods=["DELETE"])
+@blueprint.response(200, schemas.RevokedOut)
+@answers(401, 403)
+@secured(SIGNED_IN)
+@auth.login_required
+def revoke_my_tokens() -> dict[str, int]:
+    """Revoke all my tokens (this one too)."""
+    count = accounts.revoke_tokens(db.session, auth.caller(), now=utcnow())
+    db.session.commit()
+    return {"revoked": count}
+
+
+@blueprint.route("/me/tokens/<int:token_id>", methods=["DELETE"])
+@blueprint.response(204, description="Revoked.")
+@answers(401, 403, 404)
+@secured(SIGNED_IN)
+@auth.login_required
+def revoke_my_token(token_id: int) -> None:
+    """Revoke one of my tokens."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != auth.caller().id:
+        raise NotFound()
+    auth.revoke_token(token, now=utcnow())
+    db.session.commit()
+
+
+@blueprint.route("/me/notices", methods=["GET"])
+@blueprint.response(200, schemas.NoticeOut(many=True))
+@answers(401)
+@secured(SIGNED_IN)
+@auth.login_required
+def my_notices() -> list[Shown]:
+    """My latest 100 notices, newest first."""
+    rows = db.session.execute(
+        sa.select(Notice, Booking.code)
+        .outerjoin(Booking, Notice.booking_id == Booking.id)
+        .where(Notice.user_id == auth.caller().id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(100)
+    ).all()
+    return [
+        Shown(notice, booking_code=code, read=notice.read_at is not None) for notice, code in rows
+    ]
+
+
+@blueprint.route("/me/notices/read", methods=["POST"])
+@blueprint.response(204, description="Every notice is marked read.")
+@answers(401, 403)
+@secured(SIGNED_IN)
+@auth.login_required
+def read_notices() -> None:
+    """Mark all my notices read."""
+    db.session.execute(
+        sa.update(Notice)
+        .where(Notice.user_id == auth.caller().id, Notice.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
 
 
 # What there is to book
 
 
-@blueprint.get("/schools")
-def list_schools() -> Response:
-    return json_response([school_json(school) for school in open_schools(db.session)])
+@blueprint.route("/schools", methods=["GET"])
+@blueprint.response(200, schemas.SchoolOut(many=True), description="Public schools first.")
+@answers()
+@secured(PUBLIC)
+def list_schools() -> list[Shown]:
+    """Schools and their facilities open to the public."""
+    schools = open_schools(db.session)
+    facility_ids = [facility.id for school in schools for facility in school.facilities]
+    policies = policies_for(db.session, facility_ids)
+    return [shown_school(school, policies) for school in schools]
 
 
-@blueprint.get("/facilities/<int:facility_id>/slots")
-def list_slots(facility_id: int) -> Response:
+@blueprint.route("/schools/<code>", methods=["GET"])
+@blueprint.response(200, schemas.SchoolOut)
+@answers(404)
+@secured(PUBLIC)
+def get_school(code: str) -> Shown:
+    """One school and its facilities."""
+    return shown_school(open_school(code))
+
+
+@blueprint.route("/schools/<code>/terms", methods=["GET"])
+@blueprint.response(200, schemas.TermsOut)
+@answers(404)
+@secured(PUBLIC)
+def school_terms(code: str) -> Shown:
+    """The school's current visitor rules, in English where a translation exists.
+    A booking there sends their `version` as `terms_version`."""
+    school = open_school(code)
+    terms = bookings.current_terms(db.session, school.id)
+    if terms is None:
+        raise NotFound(_("This school has published no visitor rules."))
+    return shown_terms(terms, school)
+
+
+@blueprint.route("/facilities/<int:facility_id>", methods=["GET"])
+@blueprint.response(200, schemas.FacilityDetailOut)
+@answers(404)
+@secured(PUBLIC)
+def get_facility(facility_id: int) -> Shown:
+    """One facility: what it is, where, and when its slots open."""
+    facility = open_facility(facility_id)
+    return shown_facility(facility, policy_for(db.session, facility.id))
+
+
+@blueprint.route("/facilities/<int:facility_id>/form", methods=["GET"])
+@blueprint.response(200, schemas.BookingFormOut)
+@answers(404)
+@secured(PUBLIC)
+def booking_form_of(facility_id: int) -> Shown:
+    """What a booking of this facility sends: the fields, their limits, the visitor rules."""
+    facility = open_facility(facility_id)
+    terms = bookings.current_terms(db.session, facility.school_id)
+    policy = policy_for(db.session, facility.id)
+    form = booking_form.form_for(facility, None, terms, max_party=policy.max_party)
+    return Shown(
+        form,
+        facility_id=facility.id,
+        fields_=[Shown(rule, required=True) for rule in form.fields],
+        terms=shown_terms(terms, facility.school) if terms is not None else None,
+    )
+
+
+@blueprint.route("/facilities/<int:facility_id>/slots", methods=["GET"])
+@blueprint.arguments(schemas.SlotRangeIn, location="query")
+@blueprint.response(200, schemas.SlotOut(many=True), description="Slots, in start order.")
+@answers(401, 404, 422)
+@secured(SIGNED_IN_OR_NOT)
+def list_slots(args: dict[str, Any], facility_id: int) -> list[Shown]:
+    """A facility's slots over local days, with availability and release time."""
     cache_seconds = current_app.config["AVAILABILITY_CACHE_SECONDS"]
     zone_name = open_facility_zone(db.session, facility_id, cache_seconds)
     if zone_name is None:
@@ -157,85 +590,127 @@ def list_slots(facility_id: int) -> Response:
     user = auth.authenticate()
     tz = zone(zone_name)
     now = utcnow()
-    first, last = schemas.date_range(request.args, today=local_date(now, tz))
-    shown = [
+    first, last = day_range(args, local_date(now, tz))
+    views = [
         view
         for day in facility_days(
-            db.session,
-            facility_id,
-            tz,
-            first,
-            last,
-            now,
-            cache_seconds=cache_seconds,
+            db.session, facility_id, tz, first, last, now, cache_seconds=cache_seconds
         )
         for view in day.slots
     ]
-    mine = booked_slot_ids(user, (view.slot.id for view in shown)) if user else set()
-    return json_response(
-        [
-            slot_json(
-                view.slot,
-                view.state,
-                tz,
-                booked_by_me=(view.slot.id in mine) if user else None,
+    mine = booked_slot_ids(user, (view.slot.id for view in views)) if user else set()
+    extra = (lambda view: {"booked_by_me": view.slot.id in mine}) if user else (lambda view: {})
+    return [Shown(view, tz=zone_name, **extra(view)) for view in views]
+
+
+def day_range(args: dict[str, Any], today: Any) -> tuple[Any, Any]:
+    """`from` (default today) to `to` (default a week on), at most MAX_DAYS,
+    near today. Raises InvalidInput naming the parameter."""
+    first, last = today, None
+    for name in ("from", "to"):
+        raw = args.get("from_" if name == "from" else "to")
+        if raw is None:
+            continue
+        day = read_date(raw)
+        if day is None:
+            raise errors.InvalidInput({name: _("Write dates as YYYY-MM-DD, such as 2026-11-25.")})
+        if not is_near(day, today):
+            raise errors.InvalidInput(
+                {name: _("Choose days at most %(years)d years from today.", years=NEAR_YEARS)}
             )
-            for view in shown
-        ]
-    )
+        if name == "from":
+            first = day
+        else:
+            last = day
+    last = last or first + timedelta(days=schemas.DEFAULT_DAYS - 1)
+    if last < first:
+        raise errors.InvalidInput({"to": _("The last day cannot be before the first.")})
+    if (last - first).days + 1 > schemas.MAX_DAYS:
+        raise errors.InvalidInput(
+            {"to": _("Ask for at most %(days)d days at a time.", days=schemas.MAX_DAYS)}
+        )
+    return first, last
+
+
+def booked_slot_ids(user: User, slot_ids: Iterable[int]) -> set[int]:
+    return set(booked_codes(db.session, user.id, list(slot_ids)))
 
 
 # Bookings
 
 
-@blueprint.post("/bookings")
+def booking_request(data: dict[str, Any]) -> BookingRequest:
+    return BookingRequest(
+        places=data.get("places"),
+        purpose=data.get("purpose"),
+        organiser=data.get("organiser"),
+        attendance=data.get("attendance"),
+        plate=data.get("plate"),
+        terms_version=data.get("terms_version"),
+    )
+
+
+@blueprint.route("/bookings", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_BOOKING"])
+@blueprint.arguments(schemas.NewBookingIn)
+@blueprint.response(
+    201,
+    schemas.BookingOut,
+    description="The booking: confirmed, or pending the school's approval.",
+    headers={"Location": {"schema": {"type": "string"}}},
+)
+@answers(401, 403, 404, 409, 413, 422, 429)
+@secured(SIGNED_IN)
 @auth.resident_required
-def create_booking() -> Response:
-    slot_id, details = schemas.new_booking(schemas.json_body())
-    slot = bookable_slot(slot_id)
+def create_booking(data: dict[str, Any]) -> Response:
+    """Book a slot, with the fields its facility's form asks for."""
+    slot_id = data["slot_id"]
+    slot = bookings.bookable_slot(db.session, slot_id)
     policy = policy_for(db.session, slot.facility_id)
-    now = utcnow()
     booking = bookings.book(
-        db.session,
-        slot.id,
-        auth.caller(),
-        details.for_facility(slot.facility),
-        policy=policy,
-        now=now,
-        take=current_app.extensions["place_taker"],
+        db.session, slot.id, auth.caller(), booking_request(data), policy=policy, now=utcnow()
     )
-    # Rendered before the commit, while everything is loaded: no reload after it.
-    body = booking_json(booking, policy, now)
-    db.session.commit()
-    location = url_for(".get_booking", code=booking.code)
-    return json_response(body, 201, headers={"Location": location})
+    location = {"Location": url_for(".get_booking", code=booking.code)}
+    return committed(schemas.BookingOut(), shown_booking(booking, policy), 201, location)
 
 
-@blueprint.get("/bookings/<code>")
+@blueprint.route("/bookings/<code>", methods=["GET"])
+@blueprint.response(200, schemas.BookingOut)
+@answers(401, 403, 404)
+@secured(SIGNED_IN)
 @auth.resident_required
-def get_booking(code: str) -> Response:
+def get_booking(code: str) -> Shown:
+    """One of my bookings."""
     booking = own_booking(code)
-    return json_response(
-        booking_json(booking, policy_for(db.session, booking.slot.facility_id), utcnow())
-    )
+    return shown_booking(booking, policy_for(db.session, booking.slot.facility_id))
 
 
-@blueprint.delete("/bookings/<code>")
+@blueprint.route("/bookings/<code>", methods=["DELETE"])
+@blueprint.response(200, schemas.BookingOut, description="The cancelled booking.")
+@answers(401, 403, 404, 409)
+@secured(SIGNED_IN)
 @auth.resident_required
 def cancel_booking(code: str) -> Response:
+    """Cancel one of my bookings, before the cancellation deadline."""
     booking = own_booking(code)
     policy = policy_for(db.session, booking.slot.facility_id)
-    now = utcnow()
-    bookings.cancel_by_resident(db.session, booking, auth.caller(), policy=policy, now=now)
-    db.session.commit()
-    return json_response(booking_json(booking, policy, now))
+    cancellations.cancel_by_resident(
+        db.session, booking, auth.caller(), policy=policy, now=utcnow()
+    )
+    return committed(schemas.BookingOut(), shown_booking(booking, policy))
 
 
-@blueprint.get("/me/bookings")
+@blueprint.route("/me/bookings", methods=["GET"])
+@blueprint.response(
+    200,
+    schemas.BookingOut(many=True),
+    description=f"Upcoming, soonest first, then the latest {PAST_BOOKINGS_SHOWN} past ones.",
+)
+@answers(401, 403)
+@secured(SIGNED_IN)
 @auth.resident_required
-def my_bookings() -> Response:
-    """Upcoming bookings, soonest first, then the latest past ones, latest first."""
+def my_bookings() -> list[Shown]:
+    """My bookings."""
     now = utcnow()
     mine = db.session.scalars(
         sa.select(Booking)
@@ -254,55 +729,85 @@ def my_bookings() -> Response:
     past = [booking for booking in reversed(mine) if booking.slot.ends_at <= now]
     shown = upcoming + past[:PAST_BOOKINGS_SHOWN]
     policies = policies_for(db.session, {booking.slot.facility_id for booking in shown})
-    return json_response(
-        [booking_json(booking, policies[booking.slot.facility_id], now) for booking in shown]
-    )
+    return [shown_booking(booking, policies[booking.slot.facility_id]) for booking in shown]
 
 
 # The waitlist
 
 
-@blueprint.post("/slots/<int:slot_id>/waitlist")
+@blueprint.route("/slots/<int:slot_id>/waitlist", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_BOOKING"])
+@blueprint.arguments(schemas.DetailsIn, required=False)
+@blueprint.response(201, schemas.EntryOut, description="The entry and its position.")
+@answers(401, 403, 404, 409, 413, 422, 429)
+@secured(SIGNED_IN)
 @auth.resident_required
-def join_waitlist(slot_id: int) -> Response:
-    details = schemas.waitlist_request(schemas.json_body(optional=True))
-    slot = bookable_slot(slot_id)
+def join_waitlist(data: dict[str, Any], slot_id: int) -> Response:
+    """Join the waitlist of a slot that has no room for the party."""
+    slot = bookings.bookable_slot(db.session, slot_id)
     entry = waitlist.join(
         db.session,
         slot.id,
         auth.caller(),
-        details.for_facility(slot.facility),
+        booking_request(data),
         policy=policy_for(db.session, slot.facility_id),
         now=utcnow(),
     )
-    db.session.commit()
-    return json_response(entry_json(entry, queue_position(entry)), 201)
+    return committed(schemas.EntryOut(), shown_entry(entry), 201)
 
 
-@blueprint.delete("/waitlist/<int:entry_id>")
+@blueprint.route("/waitlist/<int:entry_id>", methods=["DELETE"])
+@blueprint.response(200, schemas.EntryOut, description="The closed entry.")
+@answers(401, 403, 404, 409)
+@secured(SIGNED_IN)
 @auth.resident_required
 def leave_waitlist(entry_id: int) -> Response:
+    """Leave the waitlist, or decline an offer."""
     entry = own_entry(entry_id)
     waitlist.leave(db.session, entry, auth.caller(), now=utcnow())
-    db.session.commit()
-    return json_response(entry_json(entry, None))
+    return committed(schemas.EntryOut(), Shown(entry, position=None))
 
 
-@blueprint.post("/waitlist/<int:entry_id>/accept")
+@blueprint.route("/waitlist/<int:entry_id>/accept", methods=["POST"])
+@blueprint.response(
+    201,
+    schemas.BookingOut,
+    description="The new booking.",
+    headers={"Location": {"schema": {"type": "string"}}},
+)
+@answers(401, 403, 404, 409)
+@secured(SIGNED_IN)
 @auth.resident_required
 def accept_offer(entry_id: int) -> Response:
+    """Accept the places offered to me."""
     entry = own_entry(entry_id)
     policy = policy_for(db.session, entry.slot.facility_id)
-    now = utcnow()
-    booking = waitlist.accept(db.session, entry, auth.caller(), policy=policy, now=now)
-    db.session.commit()
-    location = url_for(".get_booking", code=booking.code)
-    return json_response(booking_json(booking, policy, now), 201, headers={"Location": location})
+    booking = waitlist.accept(db.session, entry, auth.caller(), policy=policy, now=utcnow())
+    location = {"Location": url_for(".get_booking", code=booking.code)}
+    return committed(schemas.BookingOut(), shown_booking(booking, policy), 201, location)
 
 
-@blueprint.get("/me/waitlist")
+@blueprint.route("/me/waitlist", methods=["GET"])
+@blueprint.response(200, schemas.EntryOut(many=True), description="Soonest slot first.")
+@answers(401, 403)
+@secured(SIGNED_IN)
 @auth.resident_required
-def my_waitlist() -> Response:
-    entries = waitlist.my_entries(db.session, auth.caller(), utcnow())
-    return json_response([entry_json(entry, queue_position(entry)) for entry in entries])
+def my_waitlist() -> list[Shown]:
+    """My open waitlist entries for upcoming slots."""
+    return [
+        shown_entry(entry) for entry in waitlist.my_entries(db.session, auth.caller(), utcnow())
+    ]
+
+
+@blueprint.after_request
+def ascii_safe(response: Response) -> Response:
+    """ "<", ">" and "&" only ever occur inside JSON strings, where their escapes
+    mean the same: the body then holds no markup for a browser that sniffs it."""
+    if response.mimetype == "application/json" and not response.direct_passthrough:
+        data = response.get_data(as_text=True)
+        if any(char in data for char in "<>&"):
+            response.set_data(data.translate(HTML_ESCAPES))
+    return response
+
+
+HTML_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})

@@ -1,89 +1,84 @@
-"""The booking form, shaped by the kind of facility."""
+"""The booking form, built from what the facility's booking asks for
+(booking.services.booking_form): the fields, their labels and limits. The
+rules themselves are checked by `book`, so this page and the API answer the
+same request with the same verdict and the same message."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
 
-from booking.models import Facility, FacilityKind, Slot, VisitorTerms
-from booking.services.plates import is_mainland_plate, normalise_plate
-from booking.web.forms import Form
+from booking.services.booking_form import BookingForm, BookingRequest, FieldRule
+from booking.web.forms import Form, whole_number
 
-MAX_PARTY = 20  # a party books together; larger groups use a hall
+TERMS_FIELD = "accept_terms"
 
 
-def strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+class WholeNumberField(IntegerField):
+    """A whole number, blank as None; anything else is kept for the rule to refuse."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = (valuelist[0] if valuelist else "") or ""
+        raw = raw.strip()
+        self.data = whole_number(raw) if raw else None
+        if raw and self.data is None:
+            self.data = raw  # not a number: `book` says "Enter a whole number."
 
 
-class MainlandPlate:
-    message = _l("Enter a mainland licence plate such as 粤S12345 (new-energy: 粤SD12345).")
+def html_limits(rule: FieldRule) -> dict[str, Any]:
+    """The rule's limits as HTML attributes, so the phone's keyboard and
+    the browser's hints match what `book` accepts."""
+    limits: dict[str, Any] = {"required": True}
+    if rule.type == "integer":
+        limits.update(inputmode="numeric", min=rule.minimum, max=rule.maximum)
+    if rule.max_length is not None:
+        limits["maxlength"] = rule.max_length
+    if rule.example:
+        limits["placeholder"] = rule.example
+    return limits
 
-    def __call__(self, form: FlaskForm, field: StringField) -> None:
-        if field.data and not is_mainland_plate(field.data):
-            raise ValidationError(self.message)
+
+def booking_page_form(spec: BookingForm) -> Form:
+    """A form with a field per rule of `spec`, plus the visitor rules' checkbox."""
+
+    class PageForm(Form):
+        pass
+
+    for rule in spec.fields:
+        field_class = WholeNumberField if rule.type == "integer" else StringField
+        default = 1 if rule.name == "places" else None
+        setattr(
+            PageForm,
+            rule.name,
+            field_class(rule.label, default=default, render_kw=html_limits(rule)),
+        )
+    if spec.terms is not None:
+        PageForm.terms_version = HiddenField(default=spec.terms.version)
+        setattr(
+            PageForm,
+            TERMS_FIELD,
+            BooleanField(_l("I have read and accept the visitor rules above")),
+        )
+    form = PageForm()
+    form.spec = spec  # type: ignore[attr-defined]
+    return form
 
 
-class BookingForm(Form):
-    """Every field a booking may carry; `for_facility` keeps the ones its kind asks."""
+def booking_request(form: Form) -> BookingRequest:
+    """What the resident sent, for `book` to check."""
+    values = {name: getattr(form, name).data for name in form.spec.names}  # type: ignore[attr-defined]
+    accepted = getattr(form, TERMS_FIELD, None)
+    shown_version = getattr(form, "terms_version", None)
+    terms_version = (
+        whole_number(str(shown_version.data or ""))
+        if accepted is not None and accepted.data and shown_version is not None
+        else None
+    )
+    return BookingRequest(terms_version=terms_version, **values)
 
-    places = IntegerField(_l("Number of people"), default=1)
-    purpose = StringField(_l("Purpose of the event"), filters=[strip])
-    organiser = StringField(_l("Organiser"), filters=[strip])
-    attendance = IntegerField(_l("Expected attendance"))
-    plate = StringField(_l("Licence plate"), filters=[normalise_plate])
-    accept_terms = BooleanField(_l("I have read and accept the visitor rules above"))
 
-    @classmethod
-    def for_facility(
-        cls, facility: Facility, slot: Slot, terms: VisitorTerms | None
-    ) -> BookingForm:
-        form = cls()
-        kind = facility.kind
-        if kind == FacilityKind.LECTURE_HALL:
-            del form.places, form.plate
-            form.purpose.validators = [
-                DataRequired(_l("Say what the hall is for.")),
-                Length(max=200, message=_l("At most %(max)d characters.")),
-            ]
-            form.organiser.validators = [
-                DataRequired(_l("Say who organises it.")),
-                Length(max=100, message=_l("At most %(max)d characters.")),
-            ]
-            form.attendance.validators = [
-                InputRequired(_l("Say how many people you expect.")),
-                NumberRange(
-                    1,
-                    facility.capacity,
-                    _l("Between %(min)s and %(max)s people (the hall's capacity)."),
-                ),
-            ]
-        elif kind == FacilityKind.PARKING:
-            del form.places, form.purpose, form.organiser, form.attendance
-            form.plate.validators = [
-                DataRequired(_l("Enter the licence plate of the car.")),
-                Length(max=10),
-                MainlandPlate(),
-            ]
-        else:
-            del form.purpose, form.organiser, form.attendance, form.plate
-            most = min(slot.capacity, MAX_PARTY)
-            form.places.validators = [
-                InputRequired(_l("Say how many people come.")),
-                NumberRange(1, most, _l("Between %(min)s and %(max)s people.")),
-            ]
-        if terms is None:
-            del form.accept_terms
-        else:
-            form.accept_terms.validators = [
-                DataRequired(_l("Please read and accept the school's visitor rules."))
-            ]
-        return form
-
-    def value(self, name: str) -> Any:
-        field = getattr(self, name, None)
-        return field.data if field is not None else None
+def page_field(form: Form, name: str) -> Any:
+    """The page's field for a rule's (or the booking's) field name."""
+    return getattr(form, TERMS_FIELD if name == "terms_version" else name, None)

@@ -34,15 +34,17 @@ from booking.models import (
     Slot,
     WaitlistEntry,
 )
-from booking.services import bookings, waitlist
+from booking.services import bookings, cancellations, waitlist
 from booking.services.availability import booked_codes, slot_state
+from booking.services.booking_form import InvalidBooking
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.services.policy import policy_for
 from booking.web.downloads import download
 from booking.web.errors import refuse_and_return
+from booking.web.forms import Form
 from booking.web.residents.calendar_file import booking_ics
-from booking.web.residents.forms import BookingForm
+from booking.web.residents.forms import booking_page_form, booking_request, page_field
 
 blueprint = Blueprint("residents", __name__)
 LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
@@ -86,23 +88,17 @@ def own_entry_or_404(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-def booking_request(form: BookingForm) -> bookings.BookingRequest:
-    return bookings.BookingRequest(
-        places=form.value("places") or 1,
-        purpose=form.value("purpose"),
-        organiser=form.value("organiser"),
-        attendance=form.value("attendance"),
-        plate=form.value("plate"),
-        terms_version=form.terms_version,  # type: ignore[attr-defined]
+def show_refusal(form: Form, error: DomainError) -> None:
+    """Each field in error gets its message; a refusal of the whole request goes on top."""
+    problems = (
+        error.fields if isinstance(error, InvalidBooking) else {error.field or "": error.message}
     )
-
-
-def show_refusal(form: BookingForm, error: DomainError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
+    for name, message in problems.items():
+        field = page_field(form, name)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
 
 
 @blueprint.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
@@ -111,36 +107,25 @@ def show_refusal(form: BookingForm, error: DomainError) -> None:
 def book_slot(slot_id: int) -> str | Response | tuple[str, int]:
     slot = bookable_slot_or_404(slot_id)
     facility = slot.facility
-    terms = bookings.current_terms(db.session, facility.school_id)
-    form = BookingForm.for_facility(facility, slot, terms)
-    form.terms_version = terms.version if terms else None  # type: ignore[attr-defined]
+    policy = policy_for(db.session, facility.id)
+    spec = bookings.form_of(db.session, slot, policy)
+    form = booking_page_form(spec)
     now = utcnow()
     join_waitlist = request.form.get("action") == "waitlist"
     if form.validate_on_submit():
         try:
             if join_waitlist:
                 entry = waitlist.join(
-                    db.session,
-                    slot.id,
-                    current_user,
-                    booking_request(form),
-                    policy=policy_for(db.session, facility.id),
-                    now=now,
+                    db.session, slot.id, current_user, booking_request(form), policy=policy, now=now
                 )
             else:
                 booking = bookings.book(
-                    db.session,
-                    slot.id,
-                    current_user,
-                    booking_request(form),
-                    policy=policy_for(db.session, facility.id),
-                    now=now,
-                    take=current_app.extensions["place_taker"],
+                    db.session, slot.id, current_user, booking_request(form), policy=policy, now=now
                 )
         except DomainError as error:
             db.session.rollback()
             show_refusal(form, error)
-            return render_book(slot, form, terms), error.status
+            return render_book(slot, form, spec.terms), error.status
         db.session.commit()
         if join_waitlist:
             flash(
@@ -159,10 +144,10 @@ def book_slot(slot_id: int) -> str | Response | tuple[str, int]:
         )
         return redirect(url_for("residents.booking_detail", code=booking.code))
     status = 400 if form.is_submitted() else 200
-    return render_book(slot, form, terms), status
+    return render_book(slot, form, spec.terms), status
 
 
-def render_book(slot: Slot, form: BookingForm, terms: Any) -> str:
+def render_book(slot: Slot, form: Form, terms: Any) -> str:
     now = utcnow()
     return render_template(
         "residents/book.html",
@@ -216,7 +201,7 @@ def booking_calendar(code: str) -> Response:
 def cancel_booking(code: str) -> Response | tuple[str, int]:
     booking = own_booking_or_404(code)
     try:
-        bookings.cancel_by_resident(
+        cancellations.cancel_by_resident(
             db.session,
             booking,
             current_user,

@@ -134,3 +134,6 @@ class PolicyForm(Form):
     waitlist_offer_minutes = IntegerField(
         _l("Waitlist offer held (minutes)"), validators=[Optional(), NumberRange(1, 1440)]
     )
+    max_party = IntegerField(
+        _l("Largest party per booking (people)"), validators=[Optional(), NumberRange(1, 1000)]
+    )

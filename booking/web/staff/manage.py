@@ -349,6 +349,7 @@ def policy(facility_id: int) -> Any:
             "max_active_bookings",
             "max_weekly_per_kind",
             "waitlist_offer_minutes",
+            "max_party",
         ):
             setattr(row, name, getattr(form, name).data)
         row.verified_only = {"": None, "yes": True, "no": False}[form.verified_only.data]
