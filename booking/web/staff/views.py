@@ -19,10 +19,18 @@ from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
 from booking.models import AuditEvent, Booking, School
-from booking.services import clock, gate
+from booking.services import approvals, clock, no_shows
 from booking.services.booking_errors import BookingNotFound
+from booking.services.checkin import (
+    check_in,
+    find_at_school,
+    gate_verdict,
+    mark_verified,
+    resident_record,
+    visitors_on,
+)
 from booking.services.clock import utcnow
-from booking.services.errors import DomainError
+from booking.services.errors import DomainError, ReasonRequired
 from booking.web.downloads import csv_download
 from booking.web.errors import refuse_and_return
 from booking.web.forms import Form, whole_number
@@ -50,7 +58,7 @@ def my_school() -> School:
 
 def booking_here_or_404(code: str) -> Booking:
     try:
-        return gate.find_at_school(db.session, code, current_user.school_id)
+        return find_at_school(db.session, code, current_user.school_id)
     except BookingNotFound:
         abort(404)
 
@@ -77,14 +85,14 @@ def home() -> str:
     now = utcnow()
     today = local_today(school)
     days = [
-        (day, gate.visitors_on(db.session, school.id, day, school.timezone))
+        (day, visitors_on(db.session, school.id, day, school.timezone))
         for day in (today, today + timedelta(days=1))
     ]
     return render_template(
         "staff/home.html",
         school=school,
         days=days,
-        pending=gate.pending_requests(db.session, school.id, now),
+        pending=approvals.pending_requests(db.session, school.id, now),
         now=now,
     )
 
@@ -113,7 +121,7 @@ def render_request(booking: Booking, status: int = 200, reason_error: str | None
         facility=booking.slot.facility,
         school=booking.slot.facility.school,
         resident=booking.resident,
-        record=gate.resident_record(db.session, booking.resident_id, current_user.school_id),
+        record=resident_record(db.session, booking.resident_id, current_user.school_id),
         competing=competing,
         reason_error=reason_error,
     ), status
@@ -124,7 +132,7 @@ def render_request(booking: Booking, status: int = 200, reason_error: str | None
 def approve(code: str) -> Any:
     booking = booking_here_or_404(code)
     try:
-        rejected = gate.approve(
+        rejected = approvals.approve(
             db.session, booking, current_user, seen_version=seen_version(), now=utcnow()
         )
     except DomainError as error:
@@ -147,7 +155,7 @@ def reject(code: str) -> Any:
     if not form.validate():
         return render_request(booking, 400, first_error(form))
     try:
-        gate.reject(
+        approvals.reject(
             db.session,
             booking,
             current_user,
@@ -155,7 +163,7 @@ def reject(code: str) -> Any:
             seen_version=seen_version(),
             now=utcnow(),
         )
-    except gate.ReasonRequired as error:
+    except ReasonRequired as error:
         db.session.rollback()
         return render_request(booking_here_or_404(code), 400, str(error.message))
     except DomainError as error:
@@ -178,7 +186,7 @@ def checkin_form() -> Any:
 @staff_required
 def checkin(code: str) -> Any:
     try:
-        booking = gate.find_at_school(db.session, code, current_user.school_id)
+        booking = find_at_school(db.session, code, current_user.school_id)
     except BookingNotFound:
         message = _(
             "No booking %(code)s at this school. Check the code with the visitor.",
@@ -188,7 +196,7 @@ def checkin(code: str) -> Any:
     now = utcnow()
     if request.method == "POST":
         try:
-            gate.check_in(db.session, booking, current_user, now=now)
+            check_in(db.session, booking, current_user, now=now)
         except DomainError as error:
             return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
         db.session.commit()
@@ -200,7 +208,7 @@ def checkin(code: str) -> Any:
         slot=booking.slot,
         facility=booking.slot.facility,
         school=booking.slot.facility.school,
-        verdict=gate.gate_verdict(booking, now),
+        verdict=gate_verdict(booking, now),
     )
 
 
@@ -213,7 +221,7 @@ def waive(code: str) -> Any:
         flash(first_error(form), "error")
         return redirect(url_for("staff.checkin", code=booking.code))
     try:
-        lifted = gate.waive_no_show(
+        lifted = no_shows.waive_no_show(
             db.session, booking, current_user, reason=form.reason.data or "", now=utcnow()
         )
     except DomainError as error:
@@ -230,7 +238,7 @@ def waive(code: str) -> Any:
 @staff_required
 def verify(code: str) -> Any:
     booking = booking_here_or_404(code)
-    gate.mark_verified(db.session, booking.resident, current_user, now=utcnow())
+    mark_verified(db.session, booking.resident, current_user, now=utcnow())
     db.session.commit()
     flash(_("%(name)s is marked as verified.", name=booking.resident.display_name), "success")
     return redirect(url_for("staff.checkin", code=booking.code))
@@ -247,7 +255,7 @@ def chosen_day(school: School) -> date:
 def visitors() -> Any:
     school = my_school()
     day = chosen_day(school)
-    rows = gate.visitors_on(db.session, school.id, day, school.timezone)
+    rows = visitors_on(db.session, school.id, day, school.timezone)
     return render_template("staff/visitors.html", school=school, day=day, rows=rows)
 
 
@@ -269,7 +277,7 @@ def visitors_csv() -> Any:
             _("Status"),
         ]
     ]
-    for booking in gate.visitors_on(db.session, school.id, day, school.timezone):
+    for booking in visitors_on(db.session, school.id, day, school.timezone):
         slot = booking.slot
         rows.append(
             [
