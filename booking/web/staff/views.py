@@ -37,7 +37,6 @@ from booking.web.forms import Form, whole_number
 from booking.web.staff.forms import DeclineForm, WaiveForm
 from booking.web.urls import query_day
 
-blueprint = Blueprint("staff", __name__)
 AUDIT_PAGE = 100
 
 
@@ -78,7 +77,6 @@ def first_error(form: Form) -> str:
     return next(str(errors[0]) for errors in form.errors.values() if errors)
 
 
-@blueprint.route("/")
 @staff_required
 def home() -> str:
     school = my_school()
@@ -97,7 +95,6 @@ def home() -> str:
     )
 
 
-@blueprint.route("/requests/<code>")
 @staff_required
 def request_detail(code: str) -> str:
     booking = booking_here_or_404(code)
@@ -127,7 +124,6 @@ def render_request(booking: Booking, status: int = 200, reason_error: str | None
     ), status
 
 
-@blueprint.route("/requests/<code>/approve", methods=["POST"])
 @staff_required
 def approve(code: str) -> Any:
     booking = booking_here_or_404(code)
@@ -147,7 +143,6 @@ def approve(code: str) -> Any:
     return redirect(url_for("staff.home"))
 
 
-@blueprint.route("/requests/<code>/reject", methods=["POST"])
 @staff_required
 def reject(code: str) -> Any:
     booking = booking_here_or_404(code)
@@ -173,7 +168,6 @@ def reject(code: str) -> Any:
     return redirect(url_for("staff.home"))
 
 
-@blueprint.route("/checkin", methods=["GET", "POST"])
 @staff_required
 def checkin_form() -> Any:
     code = (request.values.get("code") or "").strip().upper()
@@ -182,7 +176,6 @@ def checkin_form() -> Any:
     return render_template("staff/checkin_form.html", school=my_school())
 
 
-@blueprint.route("/checkin/<code>", methods=["GET", "POST"])
 @staff_required
 def checkin(code: str) -> Any:
     try:
@@ -212,7 +205,6 @@ def checkin(code: str) -> Any:
     )
 
 
-@blueprint.route("/bookings/<code>/waive", methods=["POST"])
 @staff_required
 def waive(code: str) -> Any:
     booking = booking_here_or_404(code)
@@ -234,7 +226,6 @@ def waive(code: str) -> Any:
     return redirect(url_for("staff.checkin", code=booking.code))
 
 
-@blueprint.route("/bookings/<code>/verify", methods=["POST"])
 @staff_required
 def verify(code: str) -> Any:
     booking = booking_here_or_404(code)
@@ -250,7 +241,6 @@ def chosen_day(school: School) -> date:
     return query_day("day", today) or today
 
 
-@blueprint.route("/visitors")
 @staff_required
 def visitors() -> Any:
     school = my_school()
@@ -259,7 +249,6 @@ def visitors() -> Any:
     return render_template("staff/visitors.html", school=school, day=day, rows=rows)
 
 
-@blueprint.route("/visitors.csv")
 @staff_required
 def visitors_csv() -> Any:
     school = my_school()
@@ -294,7 +283,6 @@ def visitors_csv() -> Any:
     return csv_download(rows, f"visitors-{day.isoformat()}.csv")
 
 
-@blueprint.route("/audit")
 @staff_required
 def audit_log() -> Any:
     """The school's log, newest first, filtered by kind of action and day."""
@@ -320,3 +308,18 @@ def audit_log() -> Any:
         action=action,
         day=day.isoformat() if day else "",
     )
+
+
+def register(blueprint: Blueprint) -> None:
+    """The day's work at the school: requests, the gate, visitors and the log."""
+    blueprint.add_url_rule("/", view_func=home)
+    blueprint.add_url_rule("/requests/<code>", view_func=request_detail)
+    blueprint.add_url_rule("/requests/<code>/approve", view_func=approve, methods=["POST"])
+    blueprint.add_url_rule("/requests/<code>/reject", view_func=reject, methods=["POST"])
+    blueprint.add_url_rule("/checkin", view_func=checkin_form, methods=["GET", "POST"])
+    blueprint.add_url_rule("/checkin/<code>", view_func=checkin, methods=["GET", "POST"])
+    blueprint.add_url_rule("/bookings/<code>/waive", view_func=waive, methods=["POST"])
+    blueprint.add_url_rule("/bookings/<code>/verify", view_func=verify, methods=["POST"])
+    blueprint.add_url_rule("/visitors", view_func=visitors)
+    blueprint.add_url_rule("/visitors.csv", view_func=visitors_csv)
+    blueprint.add_url_rule("/audit", view_func=audit_log)
