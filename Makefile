@@ -20,6 +20,7 @@ test: install-test translations
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 $(BIN)/python:
@@ -54,6 +55,7 @@ messages: install
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: install-test translations
 	bash scripts/test-deps.sh

@@ -139,20 +139,18 @@ def register_url_checks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.web import api
     from booking.web.account.views import blueprint as account
     from booking.web.auth.views import blueprint as auth
     from booking.web.public.views import blueprint as public
     from booking.web.residents.views import blueprint as residents
-    from booking.web.staff import manage  # noqa: F401 (its routes join the staff blueprint)
-    from booking.web.staff.views import blueprint as staff
+    from booking.web.staff import create_blueprint as staff_blueprint
 
     app.register_blueprint(public)
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(account)
     app.register_blueprint(residents)
-    app.register_blueprint(staff, url_prefix="/staff")
-    from booking.web import api
-
+    app.register_blueprint(staff_blueprint(), url_prefix="/staff")
     api.register(app)
 
 

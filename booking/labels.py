@@ -98,6 +98,9 @@ AUDIT_GROUPS = {
 # Reasons the system records as a kind; shown in the reader's language.
 SYSTEM_REASONS = {
     "account_deleted": _l("The resident deleted their account."),
+    "hall_given_to_another": _l("The hall was given to another request for the same time."),
+    "not_decided": _l("The school did not decide before the time began."),
+    "not_checked_in": _l("Not checked in by the end of the time and its grace period."),
 }
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking.models import JobRun, JobRunStatus
-from booking.services import accounts, clock, gate, notices, throttle, verification
+from booking.services import accounts, clock, no_shows, notices, reminders, throttle, verification
 from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
 from booking.services.slots import generate_slots
@@ -82,11 +82,11 @@ def run_lapse_offers(session: Session, now: datetime, checkpoint: Checkpoint) ->
 
 
 def run_mark_no_shows(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
-    return gate.mark_no_shows(session, now)
+    return no_shows.mark_no_shows(session, now)
 
 
 def run_send_reminders(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
-    return {"reminded": gate.send_reminders(session, now)}
+    return {"reminded": reminders.send_reminders(session, now)}
 
 
 def run_deliver_outbox(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:

@@ -484,9 +484,7 @@ def expire_undecided(session: Session, now: datetime) -> int:
         .order_by(Booking.id)
     ).all()
     for booking in due:
-        transition(
-            session, booking, S.EXPIRED, actor=None, reason="not decided before the start", now=now
-        )
+        transition(session, booking, S.EXPIRED, actor=None, reason="not_decided", now=now)
         notices.notify(
             session,
             booking.resident,

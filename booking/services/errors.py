@@ -24,6 +24,13 @@ class ValidationFailed(DomainError):
     default_message = _l("Please correct the marked fields.")
 
 
+class ReasonRequired(ValidationFailed):
+    """Staff who decline a request or waive a no-show tell the resident why."""
+
+    code = "reason_required"
+    default_message = _l("Give the resident a reason.")
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404

@@ -635,3 +635,37 @@ def test_opening_hours_can_be_changed_with_a_preview(app, client, world):
         from booking.models import OpeningRule
 
         assert db.session.get(OpeningRule, rule_id).start_time == time(14)
+
+
+STAFF_ROUTES = {
+    "staff.home": ("/staff/", {"GET"}),
+    "staff.request_detail": ("/staff/requests/<code>", {"GET"}),
+    "staff.approve": ("/staff/requests/<code>/approve", {"POST"}),
+    "staff.reject": ("/staff/requests/<code>/reject", {"POST"}),
+    "staff.checkin_form": ("/staff/checkin", {"GET", "POST"}),
+    "staff.checkin": ("/staff/checkin/<code>", {"GET", "POST"}),
+    "staff.waive": ("/staff/bookings/<code>/waive", {"POST"}),
+    "staff.verify": ("/staff/bookings/<code>/verify", {"POST"}),
+    "staff.visitors": ("/staff/visitors", {"GET"}),
+    "staff.visitors_csv": ("/staff/visitors.csv", {"GET"}),
+    "staff.audit_log": ("/staff/audit", {"GET"}),
+    "staff.facilities": ("/staff/facilities", {"GET"}),
+    "staff.new_facility": ("/staff/facilities/new", {"GET", "POST"}),
+    "staff.edit_facility": ("/staff/facilities/<int:facility_id>/edit", {"GET", "POST"}),
+    "staff.rules": ("/staff/facilities/<int:facility_id>/rules", {"GET", "POST"}),
+    "staff.policy": ("/staff/facilities/<int:facility_id>/policy", {"GET", "POST"}),
+    "staff.edit_rule": ("/staff/rules/<int:rule_id>/edit", {"GET", "POST"}),
+    "staff.remove_rule": ("/staff/rules/<int:rule_id>/remove", {"POST"}),
+    "staff.closures": ("/staff/closures", {"GET", "POST"}),
+    "staff.calendar": ("/staff/calendar", {"GET"}),
+}
+
+
+def test_every_staff_page_keeps_its_url_and_endpoint(app):
+    """Templates link by endpoint name; each staff module adds its rules to the blueprint."""
+    routes = {
+        rule.endpoint: (rule.rule, set(rule.methods) - {"HEAD", "OPTIONS"})
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("staff.")
+    }
+    assert routes == STAFF_ROUTES

@@ -431,7 +431,9 @@ def test_undecided_requests_expire_when_their_slot_starts(db_session, make_slot,
 def test_no_shows_suspend_repeaters_and_a_waiver_lifts_it(
     db_session, make_slot, make_user, make_facility
 ):
-    from booking.services import gate
+    from booking.services import no_shows
+    from booking.services.checkin import CheckInRefused
+    from booking.services.errors import ReasonRequired
 
     resident = make_user()
     facility = make_facility()
@@ -458,25 +460,27 @@ def test_no_shows_suspend_repeaters_and_a_waiver_lifts_it(
         now=NOW,
     )
     within_grace = first.slot.ends_at + timedelta(minutes=29)
-    assert gate.mark_no_shows(db_session, within_grace) == {"no_shows": 0, "suspended": 0}
+    assert no_shows.mark_no_shows(db_session, within_grace) == {"no_shows": 0, "suspended": 0}
     after_first = first.slot.ends_at + timedelta(minutes=30)
-    assert gate.mark_no_shows(db_session, after_first) == {"no_shows": 1, "suspended": 0}
+    assert no_shows.mark_no_shows(db_session, after_first) == {"no_shows": 1, "suspended": 0}
     after_second = second.slot.ends_at + timedelta(hours=1)
-    assert gate.mark_no_shows(db_session, after_second) == {"no_shows": 1, "suspended": 1}
+    assert no_shows.mark_no_shows(db_session, after_second) == {"no_shows": 1, "suspended": 1}
     assert resident.suspended_until == after_second + timedelta(days=14)
     kinds = db_session.scalars(sa.select(Notice.kind).where(Notice.user_id == resident.id)).all()
     assert kinds.count("booking_no_show") == 2
     assert "suspended" in kinds
-    with pytest.raises(gate.ReasonRequired):
-        gate.waive_no_show(db_session, second, staff, reason=" ", now=after_second)
-    assert gate.waive_no_show(db_session, second, staff, reason="台风天交通中断", now=after_second)
+    with pytest.raises(ReasonRequired):
+        no_shows.waive_no_show(db_session, second, staff, reason=" ", now=after_second)
+    assert no_shows.waive_no_show(
+        db_session, second, staff, reason="台风天交通中断", now=after_second
+    )
     assert resident.suspended_until is None
-    with pytest.raises(gate.CheckInRefused):
-        gate.waive_no_show(db_session, second, staff, reason="again", now=after_second)
+    with pytest.raises(CheckInRefused):
+        no_shows.waive_no_show(db_session, second, staff, reason="again", now=after_second)
 
 
 def test_reminders_go_the_evening_before_once(db_session, make_slot, make_user):
-    from booking.services import gate
+    from booking.services import reminders
 
     resident = make_user()
     tomorrow_evening = NOW + timedelta(days=1, hours=9)  # 19:00 tomorrow in Shanghai
@@ -492,9 +496,9 @@ def test_reminders_go_the_evening_before_once(db_session, make_slot, make_user):
         now=NOW,
     )
     evening = NOW + timedelta(hours=9)  # 19:00 today
-    assert gate.send_reminders(db_session, evening) == 1
+    assert reminders.send_reminders(db_session, evening) == 1
     assert booking.reminded_at == evening
-    assert gate.send_reminders(db_session, evening + timedelta(hours=1)) == 0
+    assert reminders.send_reminders(db_session, evening + timedelta(hours=1)) == 0
 
 
 def test_the_outbox_mails_notices_and_retries_failures(db_session, make_slot, make_user):

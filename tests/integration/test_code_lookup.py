@@ -4,7 +4,7 @@ a NUL in a query parameter is an error, not a miss."""
 import pytest
 
 from booking.extensions import db
-from booking.services import bookings, gate
+from booking.services import bookings, checkin
 from booking.services.booking_errors import BookingNotFound
 
 
@@ -15,4 +15,4 @@ def test_malformed_codes_are_simply_not_found(app, make_school, make_user, code)
     with app.app_context():
         assert bookings.find_for_resident(db.session, code, resident) is None
         with pytest.raises(BookingNotFound):
-            gate.find_at_school(db.session, code, school.id)
+            checkin.find_at_school(db.session, code, school.id)

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -31,7 +31,7 @@ from booking.services import clock, supply
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
-from booking.web.staff.views import blueprint, my_school, staff_required
+from booking.web.staff.views import my_school, staff_required
 from booking.web.templating import localized_name
 from booking.web.urls import query_day
 
@@ -63,7 +63,6 @@ def attach(form: Any, error: DomainError) -> None:
         form.form_errors.append(str(error.message))
 
 
-@blueprint.route("/facilities")
 @staff_required
 def facilities() -> str:
     school = my_school()
@@ -73,7 +72,6 @@ def facilities() -> str:
     return render_template("staff/facilities.html", school=school, facilities=rows)
 
 
-@blueprint.route("/facilities/new", methods=["GET", "POST"])
 @staff_required
 def new_facility() -> Any:
     form = FacilityForm()
@@ -109,7 +107,6 @@ def new_facility() -> Any:
     return render_template("staff/facility_form.html", form=form, facility=None), status
 
 
-@blueprint.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_facility(facility_id: int) -> Any:
     facility = facility_here_or_404(facility_id)
@@ -163,7 +160,6 @@ def preview_or_apply(
     return None
 
 
-@blueprint.route("/facilities/<int:facility_id>/rules", methods=["GET", "POST"])
 @staff_required
 def rules(facility_id: int) -> Any:
     facility = facility_here_or_404(facility_id)
@@ -228,7 +224,6 @@ def rule_here_or_404(rule_id: int) -> OpeningRule:
     return rule
 
 
-@blueprint.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_rule(rule_id: int) -> Any:
     rule = rule_here_or_404(rule_id)
@@ -252,7 +247,6 @@ def edit_rule(rule_id: int) -> Any:
     return render_template("staff/rule_edit.html", **context), status
 
 
-@blueprint.route("/rules/<int:rule_id>/remove", methods=["POST"])
 @staff_required
 def remove_rule(rule_id: int) -> Any:
     rule = rule_here_or_404(rule_id)
@@ -280,7 +274,6 @@ def closure_window(form: ClosureForm, tz: Any) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-@blueprint.route("/closures", methods=["GET", "POST"])
 @staff_required
 def closures() -> Any:
     school = my_school()
@@ -333,7 +326,6 @@ def closures() -> Any:
     return render_template("staff/closures.html", **context), status
 
 
-@blueprint.route("/facilities/<int:facility_id>/policy", methods=["GET", "POST"])
 @staff_required
 def policy(facility_id: int) -> Any:
     facility = facility_here_or_404(facility_id)
@@ -373,7 +365,6 @@ def policy(facility_id: int) -> Any:
     return render_template("staff/policy.html", form=form, facility=facility), status
 
 
-@blueprint.route("/calendar")
 @staff_required
 def calendar() -> Any:
     school = my_school()
@@ -407,3 +398,24 @@ def calendar() -> Any:
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
     )
+
+
+def register(blueprint: Blueprint) -> None:
+    """Running the school's facilities: facilities, opening rules, closures, policy, calendar."""
+    blueprint.add_url_rule("/facilities", view_func=facilities)
+    blueprint.add_url_rule("/facilities/new", view_func=new_facility, methods=["GET", "POST"])
+    blueprint.add_url_rule(
+        "/facilities/<int:facility_id>/edit", view_func=edit_facility, methods=["GET", "POST"]
+    )
+    blueprint.add_url_rule(
+        "/facilities/<int:facility_id>/rules", view_func=rules, methods=["GET", "POST"]
+    )
+    blueprint.add_url_rule(
+        "/rules/<int:rule_id>/edit", view_func=edit_rule, methods=["GET", "POST"]
+    )
+    blueprint.add_url_rule("/rules/<int:rule_id>/remove", view_func=remove_rule, methods=["POST"])
+    blueprint.add_url_rule("/closures", view_func=closures, methods=["GET", "POST"])
+    blueprint.add_url_rule(
+        "/facilities/<int:facility_id>/policy", view_func=policy, methods=["GET", "POST"]
+    )
+    blueprint.add_url_rule("/calendar", view_func=calendar)

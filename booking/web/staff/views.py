@@ -19,17 +19,24 @@ from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
 from booking.models import AuditEvent, Booking, School
-from booking.services import clock, gate
+from booking.services import approvals, clock, no_shows
 from booking.services.booking_errors import BookingNotFound
+from booking.services.checkin import (
+    check_in,
+    find_at_school,
+    gate_verdict,
+    mark_verified,
+    resident_record,
+    visitors_on,
+)
 from booking.services.clock import utcnow
-from booking.services.errors import DomainError
+from booking.services.errors import DomainError, ReasonRequired
 from booking.web.downloads import csv_download
 from booking.web.errors import refuse_and_return
 from booking.web.forms import Form, whole_number
 from booking.web.staff.forms import DeclineForm, WaiveForm
 from booking.web.urls import query_day
 
-blueprint = Blueprint("staff", __name__)
 AUDIT_PAGE = 100
 
 
@@ -50,7 +57,7 @@ def my_school() -> School:
 
 def booking_here_or_404(code: str) -> Booking:
     try:
-        return gate.find_at_school(db.session, code, current_user.school_id)
+        return find_at_school(db.session, code, current_user.school_id)
     except BookingNotFound:
         abort(404)
 
@@ -70,26 +77,24 @@ def first_error(form: Form) -> str:
     return next(str(errors[0]) for errors in form.errors.values() if errors)
 
 
-@blueprint.route("/")
 @staff_required
 def home() -> str:
     school = my_school()
     now = utcnow()
     today = local_today(school)
     days = [
-        (day, gate.visitors_on(db.session, school.id, day, school.timezone))
+        (day, visitors_on(db.session, school.id, day, school.timezone))
         for day in (today, today + timedelta(days=1))
     ]
     return render_template(
         "staff/home.html",
         school=school,
         days=days,
-        pending=gate.pending_requests(db.session, school.id, now),
+        pending=approvals.pending_requests(db.session, school.id, now),
         now=now,
     )
 
 
-@blueprint.route("/requests/<code>")
 @staff_required
 def request_detail(code: str) -> str:
     booking = booking_here_or_404(code)
@@ -113,18 +118,17 @@ def render_request(booking: Booking, status: int = 200, reason_error: str | None
         facility=booking.slot.facility,
         school=booking.slot.facility.school,
         resident=booking.resident,
-        record=gate.resident_record(db.session, booking.resident_id, current_user.school_id),
+        record=resident_record(db.session, booking.resident_id, current_user.school_id),
         competing=competing,
         reason_error=reason_error,
     ), status
 
 
-@blueprint.route("/requests/<code>/approve", methods=["POST"])
 @staff_required
 def approve(code: str) -> Any:
     booking = booking_here_or_404(code)
     try:
-        rejected = gate.approve(
+        rejected = approvals.approve(
             db.session, booking, current_user, seen_version=seen_version(), now=utcnow()
         )
     except DomainError as error:
@@ -139,7 +143,6 @@ def approve(code: str) -> Any:
     return redirect(url_for("staff.home"))
 
 
-@blueprint.route("/requests/<code>/reject", methods=["POST"])
 @staff_required
 def reject(code: str) -> Any:
     booking = booking_here_or_404(code)
@@ -147,7 +150,7 @@ def reject(code: str) -> Any:
     if not form.validate():
         return render_request(booking, 400, first_error(form))
     try:
-        gate.reject(
+        approvals.reject(
             db.session,
             booking,
             current_user,
@@ -155,7 +158,7 @@ def reject(code: str) -> Any:
             seen_version=seen_version(),
             now=utcnow(),
         )
-    except gate.ReasonRequired as error:
+    except ReasonRequired as error:
         db.session.rollback()
         return render_request(booking_here_or_404(code), 400, str(error.message))
     except DomainError as error:
@@ -165,7 +168,6 @@ def reject(code: str) -> Any:
     return redirect(url_for("staff.home"))
 
 
-@blueprint.route("/checkin", methods=["GET", "POST"])
 @staff_required
 def checkin_form() -> Any:
     code = (request.values.get("code") or "").strip().upper()
@@ -174,11 +176,10 @@ def checkin_form() -> Any:
     return render_template("staff/checkin_form.html", school=my_school())
 
 
-@blueprint.route("/checkin/<code>", methods=["GET", "POST"])
 @staff_required
 def checkin(code: str) -> Any:
     try:
-        booking = gate.find_at_school(db.session, code, current_user.school_id)
+        booking = find_at_school(db.session, code, current_user.school_id)
     except BookingNotFound:
         message = _(
             "No booking %(code)s at this school. Check the code with the visitor.",
@@ -188,7 +189,7 @@ def checkin(code: str) -> Any:
     now = utcnow()
     if request.method == "POST":
         try:
-            gate.check_in(db.session, booking, current_user, now=now)
+            check_in(db.session, booking, current_user, now=now)
         except DomainError as error:
             return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
         db.session.commit()
@@ -200,11 +201,10 @@ def checkin(code: str) -> Any:
         slot=booking.slot,
         facility=booking.slot.facility,
         school=booking.slot.facility.school,
-        verdict=gate.gate_verdict(booking, now),
+        verdict=gate_verdict(booking, now),
     )
 
 
-@blueprint.route("/bookings/<code>/waive", methods=["POST"])
 @staff_required
 def waive(code: str) -> Any:
     booking = booking_here_or_404(code)
@@ -213,7 +213,7 @@ def waive(code: str) -> Any:
         flash(first_error(form), "error")
         return redirect(url_for("staff.checkin", code=booking.code))
     try:
-        lifted = gate.waive_no_show(
+        lifted = no_shows.waive_no_show(
             db.session, booking, current_user, reason=form.reason.data or "", now=utcnow()
         )
     except DomainError as error:
@@ -226,11 +226,10 @@ def waive(code: str) -> Any:
     return redirect(url_for("staff.checkin", code=booking.code))
 
 
-@blueprint.route("/bookings/<code>/verify", methods=["POST"])
 @staff_required
 def verify(code: str) -> Any:
     booking = booking_here_or_404(code)
-    gate.mark_verified(db.session, booking.resident, current_user, now=utcnow())
+    mark_verified(db.session, booking.resident, current_user, now=utcnow())
     db.session.commit()
     flash(_("%(name)s is marked as verified.", name=booking.resident.display_name), "success")
     return redirect(url_for("staff.checkin", code=booking.code))
@@ -242,16 +241,14 @@ def chosen_day(school: School) -> date:
     return query_day("day", today) or today
 
 
-@blueprint.route("/visitors")
 @staff_required
 def visitors() -> Any:
     school = my_school()
     day = chosen_day(school)
-    rows = gate.visitors_on(db.session, school.id, day, school.timezone)
+    rows = visitors_on(db.session, school.id, day, school.timezone)
     return render_template("staff/visitors.html", school=school, day=day, rows=rows)
 
 
-@blueprint.route("/visitors.csv")
 @staff_required
 def visitors_csv() -> Any:
     school = my_school()
@@ -269,7 +266,7 @@ def visitors_csv() -> Any:
             _("Status"),
         ]
     ]
-    for booking in gate.visitors_on(db.session, school.id, day, school.timezone):
+    for booking in visitors_on(db.session, school.id, day, school.timezone):
         slot = booking.slot
         rows.append(
             [
@@ -286,7 +283,6 @@ def visitors_csv() -> Any:
     return csv_download(rows, f"visitors-{day.isoformat()}.csv")
 
 
-@blueprint.route("/audit")
 @staff_required
 def audit_log() -> Any:
     """The school's log, newest first, filtered by kind of action and day."""
@@ -312,3 +308,18 @@ def audit_log() -> Any:
         action=action,
         day=day.isoformat() if day else "",
     )
+
+
+def register(blueprint: Blueprint) -> None:
+    """The day's work at the school: requests, the gate, visitors and the log."""
+    blueprint.add_url_rule("/", view_func=home)
+    blueprint.add_url_rule("/requests/<code>", view_func=request_detail)
+    blueprint.add_url_rule("/requests/<code>/approve", view_func=approve, methods=["POST"])
+    blueprint.add_url_rule("/requests/<code>/reject", view_func=reject, methods=["POST"])
+    blueprint.add_url_rule("/checkin", view_func=checkin_form, methods=["GET", "POST"])
+    blueprint.add_url_rule("/checkin/<code>", view_func=checkin, methods=["GET", "POST"])
+    blueprint.add_url_rule("/bookings/<code>/waive", view_func=waive, methods=["POST"])
+    blueprint.add_url_rule("/bookings/<code>/verify", view_func=verify, methods=["POST"])
+    blueprint.add_url_rule("/visitors", view_func=visitors)
+    blueprint.add_url_rule("/visitors.csv", view_func=visitors_csv)
+    blueprint.add_url_rule("/audit", view_func=audit_log)
