@@ -141,6 +141,7 @@ def register_url_checks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from booking.web import api
     from booking.web.account.views import blueprint as account
+    from booking.web.admin import create_blueprint as admin_blueprint
     from booking.web.auth.views import blueprint as auth
     from booking.web.public.views import blueprint as public
     from booking.web.residents.views import blueprint as residents
@@ -151,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account)
     app.register_blueprint(residents)
     app.register_blueprint(staff_blueprint(), url_prefix="/staff")
+    app.register_blueprint(admin_blueprint(), url_prefix="/admin")
     api.register(app)
 
 

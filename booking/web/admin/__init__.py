@@ -1,0 +1,16 @@
+"""The district area of the education bureau, under /admin: one blueprint,
+its URL rules added by the modules that hold the views."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from booking.web.admin import views
+
+
+def create_blueprint() -> Blueprint:
+    """A new admin blueprint for each app, with the URL rules of every admin module:
+    added here by name, not by importing a module for its side effects."""
+    blueprint = Blueprint("admin", __name__)
+    views.register(blueprint)
+    return blueprint
