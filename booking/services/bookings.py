@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,6 @@ from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.models import (
@@ -32,7 +32,7 @@ from booking.models import (
     User,
     VisitorTerms,
 )
-from booking.services import audit, booking_form, clock, notices
+from booking.services import audit, booking_form, booking_statements, clock, notices
 from booking.services.booking_errors import (
     Duplicate,
     NotEnoughPlaces,
@@ -72,23 +72,6 @@ CODE_SHAPE = re.compile(r"[0-9A-Z]{1,12}")
 class InvalidTransition(Conflict):
     code = "invalid_state"
     default_message = _l("This booking can no longer be changed that way.")
-
-
-def take_places(session: Session, slot: Slot, places: int, now: datetime) -> bool:
-    """Hold `places` in `slot` if they are free, in one statement; False when not."""
-    result = session.execute(
-        sa.update(Slot)
-        .where(
-            Slot.id == slot.id,
-            Slot.held + places <= Slot.capacity,
-            Slot.cancelled_at.is_(None),
-            Slot.opens_at <= now,
-            Slot.starts_at > now,
-        )
-        .values(held=Slot.held + places)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
 
 
 def release_places(session: Session, slot_id: int, places: int) -> None:
@@ -209,34 +192,37 @@ def may_overlap(new_kind: FacilityKind, other_kind: FacilityKind, same_school: b
     return same_school and (new_kind == parking) != (other_kind == parking)
 
 
-def check_overlap_and_quota(
-    session: Session, resident: User, slot: Slot, policy: Policy, now: datetime
-) -> None:
-    """No second booking of the slot, none overlapping it, and the quotas:
-    upcoming active bookings, and bookings of the kind in the slot's week.
-    One query: a resident's relevant bookings are a handful."""
+def week_of(slot: Slot) -> tuple[datetime, datetime]:
+    """The local week (Monday to Monday) of the slot's start, as instants."""
     tz = clock.zone(slot.facility.school.timezone)
     monday = clock.week_start(clock.local_date(slot.starts_at, tz))
     week_from = clock.local_instant(monday, datetime.min.time(), tz)
-    week_to = week_from + timedelta(days=7)
-    rows = session.execute(
-        sa.select(
-            Booking.code,
-            Booking.slot_id,
-            Booking.status,
-            Slot.starts_at,
-            Slot.ends_at,
-            Facility.kind,
-            Facility.school_id,
-        )
-        .join(Slot, Booking.slot_id == Slot.id)
-        .join(Facility, Slot.facility_id == Facility.id)
-        .where(
-            Booking.resident_id == resident.id,
-            Booking.status.in_(COUNTED_STATUSES),
-            sa.or_(Slot.ends_at > now, Slot.starts_at >= week_from),
-        )
-    ).all()
+    return week_from, week_from + timedelta(days=7)
+
+
+def check_overlap_and_quota(
+    session: Session, resident: User, slot: Slot, policy: Policy, now: datetime, *, lock: bool
+) -> None:
+    """No second booking of the slot, none overlapping it, and the quotas:
+    upcoming active bookings, and bookings of the kind in the slot's week.
+    One statement reads the resident's relevant bookings (a handful), and
+    with `lock` first locks the resident, so that two bookings of theirs at
+    once cannot both pass."""
+    week_from, _ = week_of(slot)
+    rows = booking_statements.read_bookings(
+        session,
+        resident.id,
+        COUNTED_STATUSES,
+        ending_after=now,
+        starting_from=week_from,
+        lock=lock,
+    )
+    check_rows(rows, slot, policy, now)
+
+
+def check_rows(rows: Sequence[Any], slot: Slot, policy: Policy, now: datetime) -> None:
+    """The overlap and quota rules, over the resident's bookings as read."""
+    week_from, week_to = week_of(slot)
     active = [row for row in rows if row.status in ACTIVE_STATUSES]
     check_overlap(slot, active)
     upcoming = sum(1 for row in active if row.ends_at > now)
@@ -325,30 +311,56 @@ def book(
     resident: User,
     request: BookingRequest,
     *,
-    policy: Policy,
+    policy: Policy | None = None,
     now: datetime,
 ) -> Booking:
-    """Hold places in a slot for a resident.
+    """Hold places in a slot for a resident: see take_booking."""
+    return take_booking(session, slot_id, resident, request, policy=policy, now=now).booking
+
+
+@dataclass(frozen=True)
+class Booked:
+    booking: Booking
+    policy: Policy  # the facility's, as the booking was judged by it
+
+
+def take_booking(
+    session: Session,
+    slot_id: int,
+    resident: User,
+    request: BookingRequest,
+    *,
+    policy: Policy | None = None,
+    now: datetime,
+) -> Booked:
+    """Hold places in a slot for a resident; the only way a booking is made.
 
     Checks, each with its own message: the slot exists, has not started, is
     not closed and is released; the resident is not suspended and is verified
-    where required; the visitor rules are accepted; the places fit; no booking
-    of theirs is for this slot or overlaps it; quotas. Then the places are
-    taken in one conditional UPDATE. Raises the errors of booking_errors.
+    where required; what the facility's booking form asks (party, hall,
+    plate, visitor rules); the places fit; no booking of theirs is for this
+    slot or overlaps it; quotas. The database then takes the places in the
+    statement that writes the booking (booking_statements). `policy` (the
+    facility's by default) may be given. Raises the errors of booking_errors
+    and InvalidBooking.
     """
-    slot = bookable_slot(session, slot_id)
+    context = booking_statements.read_context(session, slot_id)
+    if context is None:
+        raise SlotNotFound()
+    slot = context.slot
     facility = slot.facility
+    if not (facility.is_active and facility.school.is_active):
+        raise SlotNotFound()
+    policy = policy or context.policy
     check_slot(slot, now)
     check_resident(resident, policy, facility.school, now)
-    form = form_of(session, slot, policy)
+    form = booking_form.form_for(facility, slot, context.terms, max_party=policy.max_party)
     checked = booking_form.check(form, request)
     places = places_taken(facility, slot, checked)
     check_room(slot, places)
-    lock_resident(session, resident)
-    check_overlap_and_quota(session, resident, slot, policy, now)
-    booking = _insert(session, slot, resident, checked, places, form.terms, now)
-    record_new_booking(session, booking, resident, now)
-    return booking
+    check_overlap_and_quota(session, resident, slot, policy, now, lock=True)
+    booking = _write(session, slot, resident, checked, places, context.terms, now)
+    return Booked(booking, policy)
 
 
 def bookable_slot(session: Session, slot_id: int) -> Slot:
@@ -359,47 +371,63 @@ def bookable_slot(session: Session, slot_id: int) -> Slot:
     return slot
 
 
-def _insert(
+def _write(
     session: Session,
     slot: Slot,
     resident: User,
     request: BookingRequest,
     places: int,
-    terms: VisitorTerms | None,
+    terms: booking_statements.TermsRef | None,
     now: datetime,
 ) -> Booking:
+    status = S.PENDING if slot.facility.requires_approval else S.CONFIRMED
     for _attempt in range(5):
-        savepoint = session.begin_nested()
-        if not take_places(session, slot, places, now):
-            savepoint.rollback()
-            raise _why_not_taken(session, slot, places, now)
-        booking = Booking(
-            code=new_code(),
-            slot_id=slot.id,
+        code = new_code()
+        subject, body = notices.render_for(
+            resident, lambda code=code: booking_notice(code, status, slot)
+        )
+        new = booking_statements.NewBooking(
+            code=code,
+            slot=slot,
             resident_id=resident.id,
             places=places,
-            status=S.PENDING if slot.facility.requires_approval else S.CONFIRMED,
+            status=status,
             purpose=request.purpose,
             organiser=request.organiser,
             attendance=request.attendance,
             plate=request.plate,
             terms_id=terms.id if terms else None,
-            created_at=now,
-            updated_at=now,
+            now=now,
+            notice_kind=f"booking_{status.value}",
+            notice_subject=subject,
+            notice_body=body,
+            notice_by_mail=bool(resident.email),
         )
-        session.add(booking)
-        try:
-            savepoint.commit()
-        except IntegrityError as error:
-            savepoint.rollback()
-            if "uq_bookings_active_resident_slot" in str(error.orig) or "resident_id" in str(
-                error.orig
-            ):
-                raise Duplicate() from error
-            continue  # the code was taken: draw another
-        session.expire(slot, ["held"])
-        return booking
+        written = booking_statements.write_booking(session, new)
+        session.expire(slot, ["held"])  # the statement changed it; read again if asked
+        if not written.taken:
+            raise _why_not_taken(session, slot, places, now)
+        if written.booking_id is not None:
+            return booking_statements.as_persistent(session, new, written.booking_id)
+        if holds(session, resident.id, slot.id):
+            raise Duplicate()
+        # the code drawn was taken: draw another
     raise RuntimeError("could not draw a free booking code in 5 attempts")
+
+
+def holds(session: Session, resident_id: int, slot_id: int) -> bool:
+    """Whether the resident holds an active booking of the slot."""
+    return bool(
+        session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Booking.slot_id == slot_id,
+                    Booking.resident_id == resident_id,
+                    Booking.status.in_(ACTIVE_STATUSES),
+                )
+            )
+        )
+    )
 
 
 def _why_not_taken(session: Session, slot: Slot, places: int, now: datetime) -> Exception:
@@ -408,33 +436,13 @@ def _why_not_taken(session: Session, slot: Slot, places: int, now: datetime) -> 
         return SlotPast()
     if slot.cancelled_at is not None:
         return SlotClosed()
+    if slot.opens_at > now:
+        return NotReleased()
     try:
         check_room(slot, places)
     except DomainError as error:
         return error
     return SlotFull()  # the room went between the read and the write
-
-
-def record_new_booking(session: Session, booking: Booking, resident: User, now: datetime) -> None:
-    session.flush()
-    audit.record(
-        session,
-        actor=resident,
-        action=f"booking.{booking.status.value}",
-        target_type="booking",
-        target_id=booking.id,
-        school_id=booking.slot.facility.school_id,
-        now=now,
-        details={"to": booking.status.value, "code": booking.code, "places": booking.places},
-    )
-    notices.notify(
-        session,
-        resident,
-        kind=f"booking_{booking.status.value}",
-        booking_id=booking.id,
-        now=now,
-        render=lambda: booking_notice(booking),
-    )
 
 
 def describe_slot(slot: Slot) -> dict[str, str]:
@@ -450,11 +458,11 @@ def describe(booking: Booking) -> dict[str, str]:
     return {"code": booking.code, **describe_slot(booking.slot)}
 
 
-def booking_notice(booking: Booking) -> tuple[str, str]:
-    facts = describe(booking)
-    if booking.status == S.PENDING:
+def booking_notice(code: str, status: BookingStatus, slot: Slot) -> tuple[str, str]:
+    facts = {"code": code, **describe_slot(slot)}
+    if status == S.PENDING:
         return (
-            _("Request %(code)s received", code=booking.code),
+            _("Request %(code)s received", code=code),
             _(
                 "Your request %(code)s for %(school)s, %(facility)s on %(when)s is waiting for "
                 "the school's approval. We will tell you the decision.",
@@ -462,7 +470,7 @@ def booking_notice(booking: Booking) -> tuple[str, str]:
             ),
         )
     return (
-        _("Booking %(code)s confirmed", code=booking.code),
+        _("Booking %(code)s confirmed", code=code),
         _(
             "Your booking %(code)s for %(school)s, %(facility)s on %(when)s is confirmed. "
             "Show the code or its QR code at the gate.",

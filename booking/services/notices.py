@@ -17,6 +17,12 @@ from booking.models import DeliveryStatus, Notice, User
 DEFAULT_LOCALE = "zh_Hans"
 
 
+def render_for(user: User, render: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+    """A notice's subject and body, in the user's language."""
+    with force_locale(user.locale or DEFAULT_LOCALE):
+        return render()
+
+
 def notify(
     session: Session,
     user: User,

@@ -220,7 +220,7 @@ def _ineligible(
 ) -> str | None:
     try:
         check_resident(entry.resident, policy, entry.slot.facility.school, now)
-        check_overlap_and_quota(session, entry.resident, entry.slot, policy, now)
+        check_overlap_and_quota(session, entry.resident, entry.slot, policy, now, lock=False)
     except DomainError as error:
         return str(error.message)
     return None

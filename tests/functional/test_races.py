@@ -209,18 +209,24 @@ def test_cancellations_racing_with_the_waitlist_never_give_a_place_twice(
         assert late_outcomes["created"] + offered + (booked - late_outcomes["created"]) == held
 
 
-def take_places_unsafely(session, slot, places, now):
+def write_unsafely(session, new):
     """Read, wait, then write, as naive code would: what the control test puts
-    in place of the one conditional UPDATE."""
-    held = session.scalar(sa.select(Slot.held).where(Slot.id == slot.id))
-    if held is None or held + places > slot.capacity:
-        return False
+    in place of the statement that takes the places as it writes."""
+    from booking.services.booking_statements import Written
+
+    held = session.scalar(sa.select(Slot.held).where(Slot.id == new.slot.id))
+    if held is None or held + new.places > new.slot.capacity:
+        return Written(taken=False, booking_id=None)
     time.sleep(0.05)
     session.execute(
         sa.text("UPDATE slots SET held = :held WHERE id = :id"),
-        {"held": held + places, "id": slot.id},
+        {"held": held + new.places, "id": new.slot.id},
     )
-    return True
+    values = new.booking_values()
+    booking_id = session.execute(
+        sa.insert(Booking.__table__).values(values).returning(Booking.__table__.c.id)
+    ).scalar()
+    return Written(taken=True, booking_id=booking_id)
 
 
 class TestControl:
@@ -231,7 +237,7 @@ class TestControl:
     def test_read_then_write_overbooks_where_only_the_database_can_stop_it(
         self, app, make_facility, generous_policy, engine_name, monkeypatch
     ):
-        monkeypatch.setattr("booking.services.bookings.take_places", take_places_unsafely)
+        monkeypatch.setattr("booking.services.booking_statements.write_booking", write_unsafely)
         slot_id = open_slot(app, make_facility(capacity=5))
         tokens = residents_with_tokens(app, 60)
         with serve(app) as base_url:

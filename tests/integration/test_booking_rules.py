@@ -558,3 +558,42 @@ def test_the_waitlist_of_a_closed_school_is_not_found(db_session, make_slot, mak
     db_session.flush()
     with pytest.raises(errors.SlotNotFound):
         waitlist.join(db_session, slot.id, make_user(), ONE, policy=POLICY, now=NOW)
+
+
+def test_joining_a_waitlist_that_overlaps_ones_booking_is_refused_at_once(
+    db_session, make_slot, make_user, make_facility
+):
+    resident = make_user()
+    mine = make_slot(capacity=5)
+    book(db_session, mine.id, resident, ONE, policy=POLICY, now=NOW)
+    full = make_slot(start=mine.starts_at + timedelta(minutes=30), capacity=1)
+    book(db_session, full.id, make_user(), ONE, policy=POLICY, now=NOW)
+    with pytest.raises(errors.WaitlistRefused, match="at an overlapping time"):
+        waitlist.join(db_session, full.id, resident, ONE, policy=POLICY, now=NOW)
+    # the same full time at another place they do not hold: they may wait
+    elsewhere = make_slot(start=mine.ends_at, capacity=1)
+    book(db_session, elsewhere.id, make_user(), ONE, policy=POLICY, now=NOW)
+    entry = waitlist.join(db_session, elsewhere.id, resident, ONE, policy=POLICY, now=NOW)
+    assert entry.status == WaitlistStatus.WAITING
+
+
+def test_parking_may_overlap_ones_own_use_of_the_same_school(
+    db_session, make_slot, make_user, make_facility, make_school
+):
+    resident = make_user()
+    school = make_school()
+    room = make_facility(school, capacity=5)
+    parking = make_facility(school, kind=FacilityKind.PARKING, capacity=5)
+    car = BookingRequest(plate="粤S12345")
+    seat = make_slot(room)
+    space = make_slot(parking, start=seat.starts_at - timedelta(minutes=30), hours=3)
+    book(db_session, seat.id, resident, ONE, policy=POLICY, now=NOW)
+    assert book(db_session, space.id, resident, car, policy=POLICY, now=NOW).plate == "粤S12345"
+    # another school's parking at the same time is another place to be
+    away = make_facility(make_school(), kind=FacilityKind.PARKING, capacity=5)
+    with pytest.raises(errors.Overlap):
+        book(db_session, make_slot(away).id, resident, car, policy=POLICY, now=NOW)
+    # and one car at a time
+    second_lot = make_facility(school, kind=FacilityKind.PARKING, capacity=5)
+    with pytest.raises(errors.Overlap):
+        book(db_session, make_slot(second_lot).id, resident, car, policy=POLICY, now=NOW)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from wtforms import ValidationError
 
 from booking.extensions import db
 from booking.models import ApiToken, User
+from booking.models.types import UtcDateTime
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 
@@ -90,14 +91,20 @@ def issue_token(session: Session, user: User, *, now: datetime) -> tuple[str, Ap
 def find_token(session: Session, raw: str, *, now: datetime) -> ApiToken | None:
     """The live token with this value, its user loaded; None when it is unknown,
     expired or revoked, or its user is deactivated."""
-    return session.scalar(
+    return session.scalar(_token_statement(), {"token_hash": hash_token(raw), "now": now})
+
+
+@cache
+def _token_statement() -> sa.Select[tuple[ApiToken]]:
+    """Built once: every API request reads its token with it."""
+    return (
         sa.select(ApiToken)
         .join(ApiToken.user)
         .options(contains_eager(ApiToken.user))
         .where(
-            ApiToken.token_hash == hash_token(raw),
+            ApiToken.token_hash == sa.bindparam("token_hash"),
             ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > now,
+            ApiToken.expires_at > sa.bindparam("now", type_=UtcDateTime()),
             User.is_active_account,
         )
     )

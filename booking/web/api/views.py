@@ -639,6 +639,11 @@ def booked_slot_ids(user: User, slot_ids: Iterable[int]) -> set[int]:
 # Bookings
 
 
+# The booking rush's schemas, made once rather than for every request.
+NEW_BOOKING_IN = schemas.NewBookingIn()
+BOOKING_OUT = schemas.BookingOut()
+
+
 def booking_request(data: dict[str, Any]) -> BookingRequest:
     return BookingRequest(
         places=data.get("places"),
@@ -652,10 +657,10 @@ def booking_request(data: dict[str, Any]) -> BookingRequest:
 
 @blueprint.route("/bookings", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_BOOKING"])
-@blueprint.arguments(schemas.NewBookingIn)
+@blueprint.arguments(NEW_BOOKING_IN)
 @blueprint.response(
     201,
-    schemas.BookingOut,
+    BOOKING_OUT,
     description="The booking: confirmed, or pending the school's approval.",
     headers={"Location": {"schema": {"type": "string"}}},
 )
@@ -664,14 +669,11 @@ def booking_request(data: dict[str, Any]) -> BookingRequest:
 @auth.resident_required
 def create_booking(data: dict[str, Any]) -> Response:
     """Book a slot, with the fields its facility's form asks for."""
-    slot_id = data["slot_id"]
-    slot = bookings.bookable_slot(db.session, slot_id)
-    policy = policy_for(db.session, slot.facility_id)
-    booking = bookings.book(
-        db.session, slot.id, auth.caller(), booking_request(data), policy=policy, now=utcnow()
+    booked = bookings.take_booking(
+        db.session, data["slot_id"], auth.caller(), booking_request(data), now=utcnow()
     )
-    location = {"Location": url_for(".get_booking", code=booking.code)}
-    return committed(schemas.BookingOut(), shown_booking(booking, policy), 201, location)
+    location = {"Location": url_for(".get_booking", code=booked.booking.code)}
+    return committed(BOOKING_OUT, shown_booking(booked.booking, booked.policy), 201, location)
 
 
 @blueprint.route("/bookings/<code>", methods=["GET"])
