@@ -86,6 +86,10 @@ class PostgresServer:
             "--locale=C.UTF-8",
             "--no-sync",
         )
+        self.resume()
+        return self
+
+    def options(self) -> list[str]:
         options = [
             f"-p {self.port}",
             f"-k {self.base}",
@@ -95,6 +99,10 @@ class PostgresServer:
         ]
         if self.fast:  # a throwaway database need not survive a power cut
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        return options
+
+    def resume(self) -> None:
+        """Start the server on its data directory (again, after halt)."""
         self._run(
             "pg_ctl",
             "-D",
@@ -102,17 +110,21 @@ class PostgresServer:
             "-l",
             str(self.base / "server.log"),
             "-o",
-            " ".join(options),
+            " ".join(self.options()),
             "-w",
             "-t",
             "60",
             "start",
         )
-        return self
+
+    def halt(self) -> None:
+        """Stop the server as an outage would (connections cut), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            if (self.data / "postmaster.pid").exists():  # not already halted
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+import psycopg
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask.wrappers import Response
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from booking.extensions import db
 from booking.services.errors import DomainError
+from booking.web.templating import html_lang
 
 RETRY_AFTER_SECONDS = 2
 
@@ -22,27 +34,68 @@ def refuse_and_return(error: DomainError, location: str) -> Response:
     return redirect(location)
 
 
-def is_database_busy(error: OperationalError) -> bool:
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database is busy",
+    "unable to open database",
+    "disk i/o",
+)
+
+
+def is_database_busy(error: DBAPIError) -> bool:
     """SQLite could not get its write lock within the busy timeout."""
-    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def is_database_unavailable(error: DBAPIError) -> bool:
+    """The database cannot answer now, and may soon: SQLite busy or its file out
+    of reach; PostgreSQL unreachable, restarting, or a transaction it had to
+    stop (serialisation, deadlock, timeout). A programming error is none of these."""
+    if error.connection_invalidated or isinstance(error.orig, psycopg.OperationalError):
+        return True
+    return isinstance(error, OperationalError) and any(
+        words in str(error.orig).lower() for words in SQLITE_UNAVAILABLE
+    )
+
+
+def database_unavailable_response(error: DBAPIError) -> Response:
+    """503 with Retry-After, in the visitor's language, without touching the
+    database again: the page is drawn without the signed-in header."""
+    g.database_unavailable = True
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()
+    if is_database_busy(error):
+        message = _("The site is very busy right now. Nothing was saved: please try again.")
+    else:
+        message = _(
+            "The site cannot reach its database for a moment. Nothing was saved: "
+            "please try again shortly."
+        )
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": {"code": "busy", "message": message}})
+    else:
+        # Drawn without the context processors: they ask who is signed in, which
+        # needs the database.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = make_response(
+            page.render(message=message, html_lang=html_lang(), current_path=request.full_path)
+        )
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(OperationalError)
-    def database_busy(error: OperationalError) -> Response | tuple[str, int]:
-        if not is_database_busy(error):
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> Response:
+        if not is_database_unavailable(error):
             raise error
-        db.session.rollback()
-        message = _("The site is very busy right now. Nothing was saved: please try again.")
-        if request.path.startswith("/api/"):
-            response = jsonify({"error": {"code": "busy", "message": message}})
-            response.status_code = 503
-        else:
-            response = make_response(
-                render_template("errors/error.html", status=503, message=message), 503
-            )
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+        return database_unavailable_response(error)
 
     @app.errorhandler(DomainError)
     def refused(error: DomainError) -> tuple[str, int]:

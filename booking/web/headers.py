@@ -7,7 +7,7 @@ an SVG inlined in the page, which needs no source of its own.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.wrappers import Response
 from flask_login import current_user
 
@@ -43,6 +43,7 @@ def is_public_page() -> bool:
     return (
         request.blueprint == "public"
         and request.method in {"GET", "HEAD"}
+        and not g.get("database_unavailable")  # who is signed in cannot be known then
         and not current_user.is_authenticated
     )
 

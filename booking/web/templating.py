@@ -18,6 +18,11 @@ def _locale() -> str:
     return str(get_locale() or "zh_Hans")
 
 
+def html_lang() -> str:
+    """The page's `lang` attribute (BCP 47) for the current language."""
+    return "zh-Hans" if _locale() == "zh_Hans" else _locale()
+
+
 def local_datetime(instant: datetime | None, timezone: str, style: str = "medium") -> str:
     if instant is None:
         return ""
@@ -65,7 +70,7 @@ def register(app: Flask) -> None:
             "labels": labels,
             "current_locale": _locale(),
             "language_names": i18n.LANGUAGE_NAMES,
-            "html_lang": "zh-Hans" if _locale() == "zh_Hans" else _locale(),
+            "html_lang": html_lang(),
             "current_path": request.full_path.rstrip("?") if request else "/",
             "unread_count": unread_notices(),
         }

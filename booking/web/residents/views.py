@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -299,7 +300,7 @@ def mark_notices_read() -> Response:
 
 
 def unread_notices() -> int:
-    if not current_user.is_authenticated:
+    if g.get("database_unavailable") or not current_user.is_authenticated:
         return 0
     return int(
         db.session.scalar(
