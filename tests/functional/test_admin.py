@@ -203,7 +203,8 @@ def test_suspending_lists_the_bookings_then_cancels_them_and_hides_the_school(
 ):
     csrf_free(app)
     page = as_admin.get("/admin/schools/ODD/suspend")
-    assert campus.confirmed_code in page.text and campus.pending_code in page.text
+    assert campus.confirmed_code in page.text
+    assert campus.pending_code in page.text
     response = as_admin.post(
         "/admin/schools/ODD/suspend", data={"bookings": "cancel", "reason": "校舍改造"}
     )
@@ -314,7 +315,8 @@ def test_a_password_reset_ends_sessions_and_the_old_password(app, as_admin, camp
     staff_client = app.test_client()
     AuthActions(staff_client).login(STAFF_PHONE)
     response = as_admin.post(f"/admin/staff/{user_id(app, STAFF_PHONE)}/reset")
-    assert response.status_code == 200 and "/auth/reset/" in response.text
+    assert response.status_code == 200
+    assert "/auth/reset/" in response.text
     assert staff_client.get("/staff/").status_code == 302
     assert AuthActions(app.test_client()).login(STAFF_PHONE, PASSWORD).status_code != 302
     assert "account.reset_issued" in audit_actions(app)
@@ -355,7 +357,8 @@ def test_a_residents_history_verify_suspend_and_lift(app, as_admin, campus):
         db.session.get(User, resident).is_verified = False
         db.session.commit()
     page = as_admin.get(f"/admin/residents/{resident}")
-    assert campus.confirmed_code in page.text and campus.no_show_code in page.text
+    assert campus.confirmed_code in page.text
+    assert campus.no_show_code in page.text
     assert page.headers["Cache-Control"] == "no-store"
     url = f"/admin/residents/{resident}"
     assert as_admin.post(f"{url}/verify", data={"verify-reason": "查验身份证"}).status_code == 302
@@ -366,7 +369,8 @@ def test_a_residents_history_verify_suspend_and_lift(app, as_admin, campus):
     )
     with app.app_context():
         user = db.session.get(User, resident)
-        assert user.is_verified and user.suspended_until > utcnow()
+        assert user.is_verified
+        assert user.suspended_until > utcnow()
     assert as_admin.post(f"{url}/lift", data={"lift-reason": "申诉成立"}).status_code == 302
     with app.app_context():
         assert db.session.get(User, resident).suspended_until is None
@@ -541,7 +545,8 @@ def test_a_failed_run_is_flagged_on_the_admin_home(app, as_admin):
         db.session.commit()
     as_admin.set_cookie("lang", "en")
     home = as_admin.get("/admin/")
-    assert "expire_pending" in home.text and "the last run failed" in home.text
+    assert "expire_pending" in home.text
+    assert "the last run failed" in home.text
     jobs = as_admin.get("/admin/jobs")
     assert "Traceback: boom" in jobs.text
 
@@ -573,3 +578,53 @@ def test_staff_publish_visitor_terms_and_the_admin_sees_the_version(app, as_admi
     page = resident.get(f"/slots/{campus.open_slot_id}/book")
     assert "第二版：请带身份证" in page.text
     assert "terms.published" in audit_actions(app)
+
+
+def test_calendar_add_on_the_command_line_shares_the_rule(app, runner):
+    args = ["calendar", "add", "vacation", "2027-01-23", "2027-02-20", "寒假"]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: nothing was stored." in dry.output
+    assert runner.invoke(args=args).exit_code == 0
+    again = runner.invoke(args=args)
+    assert again.exit_code != 0
+    assert "already starts on that day" in again.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarPeriod)) == 1
+    assert "calendar.add" in audit_actions(app)
+
+
+def test_users_create_staff_is_audited_like_the_page(app, runner, make_school):
+    make_school(code="NC01")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create-staff",
+            "--school",
+            "NC01",
+            "--phone",
+            "13900000088",
+            "--name",
+            "钱老师",
+            "--password",
+            PASSWORD,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert audit_actions(app) == ["account.created"]
+    unknown = runner.invoke(
+        args=[
+            "users",
+            "create-staff",
+            "--school",
+            "NOPE",
+            "--phone",
+            "13900000087",
+            "--name",
+            "钱老师",
+            "--password",
+            PASSWORD,
+        ]
+    )
+    assert unknown.exit_code != 0
+    assert "no school has the code 'NOPE'" in unknown.output

@@ -662,6 +662,7 @@ STAFF_ROUTES = {
     "staff.remove_rule": ("/staff/rules/<int:rule_id>/remove", {"POST"}),
     "staff.closures": ("/staff/closures", {"GET", "POST"}),
     "staff.calendar": ("/staff/calendar", {"GET"}),
+    "staff.visitor_terms": ("/staff/terms", {"GET", "POST"}),
 }
 
 
