@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from booking.models import BookingStatus, ClosureReason, DayType, FacilityKind
+from booking.models import BookingStatus, ClosureReason, DayKind, DayType, FacilityKind
 
 FACILITY_KINDS = {
     FacilityKind.LECTURE_HALL: _l("Lecture hall"),
@@ -25,6 +25,13 @@ DAY_TYPES = {
     DayType.SCHOOL_DAYS: _l("School days"),
     DayType.NON_SCHOOL_DAYS: _l("Weekends, holidays and vacations"),
     DayType.ALL_DAYS: _l("Every day"),
+}
+
+DAY_KINDS = {
+    DayKind.PUBLIC_HOLIDAY: _l("Public holiday"),
+    DayKind.MAKEUP_WORKDAY: _l("Make-up working day"),
+    DayKind.VACATION: _l("School vacation"),
+    DayKind.EXAM_WEEK: _l("Exam week"),
 }
 
 CLOSURE_REASONS = {
@@ -83,6 +90,20 @@ AUDIT_ACTIONS = {
     "resident.verified": _l("Resident verified"),
     "resident.suspended": _l("Resident suspended"),
     "resident.suspension_lifted": _l("Suspension lifted"),
+    "terms.published": _l("Visitor rules published"),
+    "school.add": _l("School added"),
+    "school.change": _l("School changed"),
+    "school.suspended": _l("Programme suspended"),
+    "school.reopened": _l("Programme reopened"),
+    "account.created": _l("Account created"),
+    "account.moved": _l("Account moved"),
+    "account.deactivated": _l("Account deactivated"),
+    "account.reset_issued": _l("Password reset issued"),
+    "district_policy.change": _l("District defaults changed"),
+    "calendar.add": _l("Calendar period added"),
+    "calendar.change": _l("Calendar period changed"),
+    "calendar.remove": _l("Calendar period removed"),
+    "calendar.import": _l("Official holidays imported"),
 }
 
 AUDIT_GROUPS = {

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from booking.extensions import db
-from booking.models import CalendarPeriod, DayKind, Facility, Role, School
+from booking.models import CalendarPeriod, DayKind, Role, School
 from booking.services import accounts
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import DomainError
@@ -311,19 +311,22 @@ def add_calendar_period(
     kind: str, first: datetime, last: datetime, name: str, dry_run: bool
 ) -> None:
     """Add a period (e.g. vacation 2027-01-23 2027-02-20 寒假) and apply it to published slots."""
-    from booking.services.calendar import add_period
-    from booking.services.supply import reconcile
+    from booking.services.calendar_changes import add_calendar_period as add_and_apply
 
-    now = utcnow()
     try:
-        add_period(db.session, DayKind(kind), first.date(), last.date(), name)
+        report = add_and_apply(
+            db.session,
+            DayKind(kind),
+            first.date(),
+            last.date(),
+            name,
+            actor=None,
+            now=utcnow(),
+            dry_run=dry_run,
+        )
     except DomainError as error:
         db.session.rollback()
         raise click.UsageError(str(error.message)) from error
-    facility_ids = db.session.scalars(sa.select(Facility.id).where(Facility.is_active)).all()
-    report = reconcile(
-        db.session, facility_ids, now=now, reason=lambda: name, actor=None, dry_run=dry_run
-    )
     verb = "would" if dry_run else "did"
     click.echo(
         f"Published slots: {verb} add {report.created}, remove {report.removed} unbooked, "

@@ -27,6 +27,7 @@ from booking.models import JobRun, JobRunStatus
 from booking.services import accounts, clock, no_shows, notices, reminders, throttle, verification
 from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
+from booking.services.job_health import SCHEDULES, Schedule
 from booking.services.slots import generate_slots
 from booking.services.waitlist import lapse_offers
 
@@ -52,15 +53,7 @@ class Job:
 
     def latest_due(self, now: datetime, tz: ZoneInfo) -> datetime:
         """The most recent due time at or before `now`."""
-        if self.daily_at is not None:
-            today = clock.local_date(now, tz)
-            due = clock.local_instant(today, self.daily_at, tz)
-            if due > now:
-                due = clock.local_instant(today - timedelta(days=1), self.daily_at, tz)
-            return due
-        period = (self.every_minutes or 60) * 60
-        epoch_seconds = int(now.timestamp()) // period * period
-        return datetime.fromtimestamp(epoch_seconds, tz=now.tzinfo)
+        return Schedule(self.daily_at, self.every_minutes).latest_due(now, tz)
 
 
 def run_generate_slots(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
@@ -128,43 +121,43 @@ JOBS: dict[str, Job] = {
             "generate_slots",
             "Publish slots from the opening rules, up to each facility's horizon.",
             run_generate_slots,
-            daily_at=time(1, 0),
+            **SCHEDULES["generate_slots"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "expire_pending",
             "Expire requests nobody decided on before their slot started.",
             run_expire_pending,
-            every_minutes=5,
+            **SCHEDULES["expire_pending"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "lapse_offers",
             "Close waitlist offers not accepted in time; offer the places to the next in line.",
             run_lapse_offers,
-            every_minutes=1,
+            **SCHEDULES["lapse_offers"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "mark_no_shows",
             "Mark confirmed bookings not checked in by the end plus the grace; suspend repeaters.",
             run_mark_no_shows,
-            every_minutes=15,
+            **SCHEDULES["mark_no_shows"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "send_reminders",
             "The evening before, remind residents of tomorrow's confirmed bookings.",
             run_send_reminders,
-            daily_at=time(19, 0),
+            **SCHEDULES["send_reminders"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "deliver_outbox",
             "E-mail the notices waiting in the outbox, when mail is configured.",
             run_deliver_outbox,
-            every_minutes=1,
+            **SCHEDULES["deliver_outbox"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "forget_expired",
             "Forget what has expired: failed-login counts, SMS codes, API tokens a month dead.",
             run_forget_expired,
-            daily_at=time(3, 30),
+            **SCHEDULES["forget_expired"].fields(),  # type: ignore[arg-type]
         ),
     )
 }

@@ -3,6 +3,7 @@ ending sessions, recovering a forgotten password, deleting an account."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -153,9 +154,11 @@ def create_staff_account(
     password: str,
     school: School | None,
     now: datetime,
+    actor: User | None = None,
 ) -> User:
-    """Create a staff member (of `school`) or a district administrator.
-    Raises PhoneTaken, WeakPassword."""
+    """Create a staff member (of `school`) or a district administrator; the
+    command line and the district area both come here. `actor` None: a
+    command run on the server. Raises PhoneTaken, WeakPassword."""
     phone = normalise_phone(phone)
     check_new_password(password, phone)
     if find_by_phone(session, phone) is not None:
@@ -172,6 +175,17 @@ def create_staff_account(
     )
     session.add(user)
     session.flush()
+    if role != Role.RESIDENT:
+        audit.record(
+            session,
+            actor=actor,
+            action="account.created",
+            target_type="user",
+            target_id=user.id,
+            school_id=user.school_id,
+            now=now,
+            details={"role": role.value},
+        )
     return user
 
 
@@ -398,8 +412,13 @@ def reset_password(session: Session, user: User, password: str, *, now: datetime
 # Deactivation and deletion
 
 
-def deactivate(session: Session, user: User, *, actor: User | None, now: datetime) -> None:
-    """An administrator closes a staff or resident account; its sessions end."""
+def deactivate(
+    session: Session, user: User, *, actor: User | None, now: datetime, reason: str | None = None
+) -> None:
+    """An administrator closes a staff or resident account; its sessions end.
+    Raises Conflict (already closed)."""
+    if not user.is_active_account:
+        raise Conflict(_l("This account is already deactivated."))
     user.is_active_account = False
     end_sessions(session, user, now=now)
     audit.record(
@@ -410,6 +429,7 @@ def deactivate(session: Session, user: User, *, actor: User | None, now: datetim
         target_id=user.id,
         school_id=user.school_id,
         now=now,
+        reason=reason or None,
     )
 
 
@@ -421,10 +441,15 @@ def change_role_or_school(
     school: School | None,
     actor: User | None,
     now: datetime,
+    reason: str | None = None,
 ) -> None:
-    """Move an account to another role or school; its sessions end."""
+    """Move an account to another role or school; its sessions end.
+    Raises NotFound (no school for a staff member), Conflict (no change)."""
     if school is None and role == Role.STAFF:
-        raise NotFound(_l("There is no such school."))
+        raise NotFound(_l("There is no such school."), field="school")
+    if user.role == role and user.school_id == (school.id if school else None):
+        raise Conflict(_l("The account already has this role and school."), field="school")
+    before = user.school_id
     user.role, user.school = role, school
     end_sessions(session, user, now=now)
     audit.record(
@@ -435,8 +460,36 @@ def change_role_or_school(
         target_id=user.id,
         school_id=school.id if school else None,
         now=now,
-        details={"role": role.value},
+        reason=reason or None,
+        details={"role": role.value, "from_school_id": before},
     )
+
+
+def issue_reset_by_admin(
+    session: Session, user: User, *, secret: str, actor: User, now: datetime
+) -> str:
+    """An administrator resets a staff member's password: the old password
+    stops working, every session ends, and the administrator hands over the
+    returned token, a signed single-use set-password link that expires after
+    RESET_LINK_SECONDS (the same link /auth/reset e-mails).
+    Raises Conflict (a deactivated account)."""
+    if not user.is_active:
+        raise Conflict(_l("This account is deactivated; it cannot get a new password."))
+    # A random password nobody knows: the old one dies now, not when the link is used.
+    user.password_hash = passwords.hash_password(secrets.token_urlsafe(32))
+    user.password_changed_at = now
+    end_sessions(session, user, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="account.reset_issued",
+        target_type="user",
+        target_id=user.id,
+        school_id=user.school_id,
+        now=now,
+    )
+    session.flush()
+    return reset_token(user, secret)
 
 
 @dataclass(frozen=True)

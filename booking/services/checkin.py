@@ -94,8 +94,10 @@ def check_in(session: Session, booking: Booking, staff: User, *, now: datetime) 
     booking.checked_in_by_id = staff.id
 
 
-def mark_verified(session: Session, resident: User, staff: User, *, now: datetime) -> None:
-    """Staff saw the resident's ID card at the gate."""
+def mark_verified(
+    session: Session, resident: User, staff: User, *, now: datetime, reason: str | None = None
+) -> None:
+    """Staff saw the resident's ID card at the gate (or the district checked it)."""
     if resident.is_verified:
         return
     resident.is_verified = True
@@ -109,6 +111,7 @@ def mark_verified(session: Session, resident: User, staff: User, *, now: datetim
         target_id=resident.id,
         school_id=staff.school_id,
         now=now,
+        reason=reason,
     )
 
 

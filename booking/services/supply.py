@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.models import (
     ACTIVE_STATUSES,
     Booking,
+    BookingPolicy,
     BookingStatus,
     Closure,
     ClosureReason,
@@ -521,3 +522,104 @@ def apply_release_policy(session: Session, facility: Facility, now: datetime) ->
     facility.slots_generated_until = None  # the horizon may have grown: the next run fills it
     session.flush()
     return moved
+
+
+def withdraw_future_slots(
+    session: Session,
+    facility_ids: Sequence[int],
+    *,
+    reason: Callable[[], str],
+    actor: User | None,
+    now: datetime,
+    dry_run: bool = False,
+) -> ReconcileReport:
+    """Withdraw every future slot of the facilities (a school leaves the
+    programme): unbooked ones are removed, booked ones cancelled with their
+    bookings, each resident told `reason`."""
+    report = ReconcileReport()
+    future = session.scalars(
+        sa.select(Slot)
+        .where(
+            Slot.facility_id.in_(facility_ids), Slot.starts_at > now, Slot.cancelled_at.is_(None)
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    for slot in future:
+        _drop_slot(session, slot, reason, actor, now, dry_run, report)
+    return report
+
+
+@dataclass
+class ReleaseMove:
+    slot: Slot
+    opens_at: datetime  # the new release instant
+
+
+@dataclass
+class DefaultsChange:
+    moved: list[ReleaseMove] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.moved)
+
+
+def change_district_policy(
+    session: Session,
+    values: dict[str, object],
+    *,
+    actor: User | None,
+    now: datetime,
+    dry_run: bool,
+) -> DefaultsChange:
+    """Set the district's booking defaults, which every facility inherits
+    unless its own policy overrides a value. Slots not yet released whose
+    release instant moves are listed; without dry_run they take the new one
+    (released slots stay open). With dry_run, the caller rolls back."""
+    row = session.scalar(sa.select(BookingPolicy).where(BookingPolicy.is_district_default))
+    if row is None:
+        row = BookingPolicy(is_district_default=True, facility_id=None)
+        session.add(row)
+    before = {name: getattr(row, name) for name in values}
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.flush()
+    change = DefaultsChange()
+    facilities = session.scalars(
+        sa.select(Facility)
+        .join(School, Facility.school_id == School.id)
+        .where(Facility.is_active, School.is_active)
+        .options(selectinload(Facility.school))
+        .order_by(Facility.id)
+    ).all()
+    policies = policies_for(session, [f.id for f in facilities])
+    for facility in facilities:
+        tz = clock.zone(facility.school.timezone)
+        for slot in session.scalars(
+            sa.select(Slot)
+            .where(Slot.facility_id == facility.id, Slot.opens_at > now)
+            .order_by(Slot.starts_at)
+        ):
+            opens_at = release_at(clock.local_date(slot.starts_at, tz), policies[facility.id], tz)
+            if opens_at != slot.opens_at:
+                change.moved.append(ReleaseMove(slot, opens_at))
+                if not dry_run:
+                    slot.opens_at = opens_at
+        if not dry_run:
+            facility.slots_generated_until = None  # the horizon may have grown
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="district_policy.change",
+        target_type="booking_policy",
+        target_id=row.id,
+        school_id=None,
+        now=now,
+        details={
+            "before": {k: str(v) for k, v in before.items()},
+            "after": {k: str(v) for k, v in values.items()},
+            "slots_rescheduled": change.count,
+        },
+    )
+    return change

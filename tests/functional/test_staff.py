@@ -131,7 +131,11 @@ def test_approve_an_exclusive_hall_declines_the_competing_requests(app, client, 
     with app.app_context():
         kinds = set(db.session.scalars(sa.select(Notice.kind)))
         assert {"booking_confirmed", "booking_rejected"} <= kinds
-        actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.action.like("booking.%"))
+            .order_by(AuditEvent.id)
+        ).all()
         assert actions == ["booking.confirmed", "booking.rejected"]
 
 
@@ -658,6 +662,7 @@ STAFF_ROUTES = {
     "staff.remove_rule": ("/staff/rules/<int:rule_id>/remove", {"POST"}),
     "staff.closures": ("/staff/closures", {"GET", "POST"}),
     "staff.calendar": ("/staff/calendar", {"GET"}),
+    "staff.visitor_terms": ("/staff/terms", {"GET", "POST"}),
 }
 
 

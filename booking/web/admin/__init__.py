@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from booking.web.admin import views
+from booking.web.admin import district, people, schools, views
 
 
 def create_blueprint() -> Blueprint:
@@ -13,4 +13,7 @@ def create_blueprint() -> Blueprint:
     added here by name, not by importing a module for its side effects."""
     blueprint = Blueprint("admin", __name__)
     views.register(blueprint)
+    schools.register(blueprint)
+    people.register(blueprint)
+    district.register(blueprint)
     return blueprint

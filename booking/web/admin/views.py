@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from booking.extensions import db
 from booking.models import School
+from booking.services import clock, job_health
+from booking.services.clock import utcnow
 from booking.web.admin.access import admin_required
 
 
@@ -17,4 +19,10 @@ def register(blueprint: Blueprint) -> None:
 @admin_required
 def home() -> str:
     schools = db.session.scalars(sa.select(School).order_by(School.code)).all()
-    return render_template("admin/home.html", schools=schools)
+    tz = clock.zone(current_app.config["BOOKING_TIMEZONE"])
+    unhealthy = [
+        job
+        for job in job_health.job_health(db.session, now=utcnow(), tz=tz)
+        if job.health != job_health.Health.OK
+    ]
+    return render_template("admin/home.html", schools=schools, unhealthy_jobs=unhealthy)

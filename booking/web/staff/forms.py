@@ -137,3 +137,14 @@ class PolicyForm(Form):
     max_party = IntegerField(
         _l("Largest party per booking (people)"), validators=[Optional(), NumberRange(1, 1000)]
     )
+
+
+class TermsForm(Form):
+    body = TextAreaField(
+        _l("Visitor rules (Chinese)"),
+        filters=[strip],
+        validators=[DataRequired(_l("Write the rules in Chinese.")), Length(max=20000)],
+    )
+    body_en = TextAreaField(
+        _l("Visitor rules in English (optional)"), filters=[strip], validators=[Optional()]
+    )

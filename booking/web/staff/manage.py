@@ -27,10 +27,11 @@ from booking.models import (
     OpeningRule,
     Slot,
 )
-from booking.services import clock, supply
+from booking.services import clock, supply, terms
+from booking.services.bookings import current_terms
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
-from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm
+from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm, TermsForm
 from booking.web.staff.views import my_school, staff_required
 from booking.web.templating import localized_name
 from booking.web.urls import query_day
@@ -400,6 +401,41 @@ def calendar() -> Any:
     )
 
 
+@staff_required
+def visitor_terms() -> Any:
+    """The school's visitor rules: the current version, and a new one to publish."""
+    school = my_school()
+    current = current_terms(db.session, school.id)
+    form = TermsForm(obj=current)
+    if form.validate_on_submit():
+        try:
+            published = terms.publish_terms(
+                db.session,
+                school,
+                body=form.body.data,
+                body_en=form.body_en.data,
+                actor=current_user,
+                now=utcnow(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach(form, error)
+            return render_template(
+                "staff/terms.html", school=school, current=current, form=form
+            ), error.status
+        db.session.commit()
+        flash(
+            _(
+                "Version %(version)d published; residents accept it at their next booking.",
+                version=published.version,
+            ),
+            "success",
+        )
+        return redirect(url_for("staff.visitor_terms"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/terms.html", school=school, current=current, form=form), status
+
+
 def register(blueprint: Blueprint) -> None:
     """Running the school's facilities: facilities, opening rules, closures, policy, calendar."""
     blueprint.add_url_rule("/facilities", view_func=facilities)
@@ -419,3 +455,4 @@ def register(blueprint: Blueprint) -> None:
         "/facilities/<int:facility_id>/policy", view_func=policy, methods=["GET", "POST"]
     )
     blueprint.add_url_rule("/calendar", view_func=calendar)
+    blueprint.add_url_rule("/terms", view_func=visitor_terms, methods=["GET", "POST"])
