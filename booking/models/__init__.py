@@ -21,6 +21,7 @@ from booking.models.facility import (
 from booking.models.jobrun import JobRun, JobRunStatus
 from booking.models.notice import DeliveryStatus, Notice
 from booking.models.school import School, VisitorTerms
+from booking.models.settings import DistrictSettings
 from booking.models.slot import Slot
 from booking.models.user import ApiToken, AuthFailure, Role, User, VerificationCode
 
@@ -38,6 +39,7 @@ __all__ = [
     "DayKind",
     "DayType",
     "DeliveryStatus",
+    "DistrictSettings",
     "Facility",
     "FacilityKind",
     "JobRun",

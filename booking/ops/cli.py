@@ -344,6 +344,106 @@ def add_calendar_period(
         db.session.commit()
 
 
+def read_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    from booking.services.clock import NEAR_YEARS, is_near
+
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("expected a date written YYYY-MM-DD", param_hint=option) from None
+    if not is_near(day, utcnow().date()):
+        raise click.BadParameter(f"at most {NEAR_YEARS} years from today", param_hint=option)
+    return day
+
+
+@click.command("tracker")
+@with_appcontext
+@click.option("--week", help="A day of the week to show (YYYY-MM-DD); default: this week.")
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per school and required kind.")
+def tracker_command(week: str | None, as_csv: bool) -> None:
+    """The opening tracker: which schools open what the plan asks, for long enough."""
+    from booking.services import tracker
+    from booking.services.exports import write_csv
+
+    day = read_day(week, "--week") or local_date(utcnow(), zone(current_timezone()))
+    result = tracker.build_tracker(db.session, day)
+    if as_csv:
+        click.echo(write_csv(tracker.csv_rows(result)), nl=False)
+        return
+    last = result.days[-1]
+    click.echo(f"Week {result.week_start.isoformat()} to {last.isoformat()}")
+    for total in result.totals:
+        kind = "public" if total.is_public else "private"
+        click.echo(
+            f"  {kind}: {total.meeting} of {total.schools} schools meet the minimum "
+            f"(target {total.target})"
+        )
+    for school in result.behind:
+        gaps = ", ".join(
+            f"{k.kind.value}: {k.gap.value}"
+            + (
+                f" ({';'.join(d.day.isoformat() for d in k.missed_days)})"
+                if k.gap == "short_days"
+                else ""
+            )
+            for k in school.behind
+        )
+        click.echo(f"  behind: {school.code} {school.name}: {gaps}")
+
+
+def current_timezone() -> str:
+    from flask import current_app
+
+    return str(current_app.config.get("BOOKING_TIMEZONE") or "Asia/Shanghai")
+
+
+@click.command("report")
+@with_appcontext
+@click.option("--from", "first", required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "last", required=True, help="Last day (YYYY-MM-DD), included.")
+@click.option("--school", "school_code", help="Only this school (its code).")
+@click.option(
+    "--by",
+    "grouping",
+    type=click.Choice(["school", "kind", "facility"]),
+    default="school",
+    show_default=True,
+)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8, with its header row).")
+def report_command(
+    first: str, last: str, school_code: str | None, grouping: str, as_csv: bool
+) -> None:
+    """Usage of the facilities over a period: offered, booked, checked in, no-shows."""
+    from booking.services import reports
+    from booking.services.exports import write_csv
+
+    try:
+        period = reports.check_period(read_day(first, "--from"), read_day(last, "--to"))
+        school_ids = None
+        if school_code is not None:
+            school_ids = [reports.school_by_code(db.session, school_code).id]
+    except DomainError as error:
+        raise click.UsageError(str(error.message)) from error
+    result = reports.usage_report(
+        db.session, period, grouping=reports.Grouping(grouping), school_ids=school_ids
+    )
+    rows = reports.csv_rows(result)
+    if as_csv:
+        click.echo(write_csv(rows), nl=False)
+        return
+    total = result.total
+    click.echo(
+        f"{period.first.isoformat()} to {period.last.isoformat()}: "
+        f"{total.places_booked} of {total.places_offered} places booked, "
+        f"{total.checked_in} checked in, {total.no_shows} no-shows, {total.cancelled} cancelled"
+    )
+    for row in rows[1:]:
+        label = " ".join(str(cell) for cell in row[:4] if cell != "")
+        click.echo(f"  {label}: {row[7]} of {row[6]} places booked, {row[9]} checked in")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
@@ -351,3 +451,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs)
     app.cli.add_command(scheduler)
     app.cli.add_command(calendar)
+    app.cli.add_command(tracker_command)
+    app.cli.add_command(report_command)

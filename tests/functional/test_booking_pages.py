@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, FacilityKind, Notice, Role, Slot, VisitorTerms
-from booking.services.clock import utcnow
+from booking.services.clock import local_date, utcnow, zone
 from tests.conftest import PASSWORD
 
 EN = {"Accept-Language": "en"}
@@ -31,6 +31,14 @@ def make_live_slot(app):
             return slot.id
 
     return make
+
+
+def week_of(app, slot_id):
+    """The facility page's ?week= that shows this slot, whatever today's weekday."""
+    with app.app_context():
+        slot = db.session.get(Slot, slot_id)
+        tz = zone(slot.facility.school.timezone)
+        return {"week": local_date(slot.starts_at, tz).isoformat()}
 
 
 @pytest.fixture
@@ -89,7 +97,7 @@ def test_the_week_view_marks_my_booking_and_links_free_slots(
     make_live_slot(
         reading, days=1, hours=1, opens_in=timedelta(days=1), later_by=timedelta(hours=2)
     )
-    page = client.get(f"/facilities/{reading.id}", headers=EN)
+    page = client.get(f"/facilities/{reading.id}", query_string=week_of(app, free), headers=EN)
     assert f"/slots/{free}/book" in page.text
     assert "Opens at" in page.text
     code = (
@@ -97,7 +105,7 @@ def test_the_week_view_marks_my_booking_and_links_free_slots(
         .headers["Location"]
         .rsplit("/", 1)[-1]
     )
-    page = client.get(f"/facilities/{reading.id}", headers=EN)
+    page = client.get(f"/facilities/{reading.id}", query_string=week_of(app, free), headers=EN)
     assert f"Booked by me · {code}" in page.text
 
 
@@ -167,9 +175,8 @@ def test_a_full_slot_offers_the_waitlist(app, client, reading, resident, make_li
     )
     assert "You are number 1 on the waitlist." in joined.text
     assert "Number 1 in line" in joined.text
-    assert (
-        "Full · you are on the waitlist" in client.get(f"/facilities/{reading.id}", headers=EN).text
-    )
+    week = client.get(f"/facilities/{reading.id}", query_string=week_of(app, slot_id), headers=EN)
+    assert "Full · you are on the waitlist" in week.text
 
 
 def test_hall_and_parking_forms_ask_what_their_kind_needs(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from booking.web.admin import district, people, schools, views
+from booking.web.admin import district, people, reports, schools, views
 
 
 def create_blueprint() -> Blueprint:
@@ -16,4 +16,5 @@ def create_blueprint() -> Blueprint:
     schools.register(blueprint)
     people.register(blueprint)
     district.register(blueprint)
+    reports.register(blueprint)
     return blueprint

@@ -7,9 +7,10 @@ from flask import Blueprint, current_app, render_template
 
 from booking.extensions import db
 from booking.models import School
-from booking.services import clock, job_health
+from booking.services import clock, job_health, tracker
 from booking.services.clock import utcnow
 from booking.web.admin.access import admin_required
+from booking.web.admin.reports import chosen_week
 
 
 def register(blueprint: Blueprint) -> None:
@@ -25,4 +26,7 @@ def home() -> str:
         for job in job_health.job_health(db.session, now=utcnow(), tz=tz)
         if job.health != job_health.Health.OK
     ]
-    return render_template("admin/home.html", schools=schools, unhealthy_jobs=unhealthy)
+    summary = tracker.build_tracker(db.session, chosen_week())
+    return render_template(
+        "admin/home.html", schools=schools, unhealthy_jobs=unhealthy, tracker=summary
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from booking.web.staff import manage, views
+from booking.web.staff import manage, reports, views
 
 
 def create_blueprint() -> Blueprint:
@@ -14,4 +14,5 @@ def create_blueprint() -> Blueprint:
     blueprint = Blueprint("staff", __name__)
     views.register(blueprint)
     manage.register(blueprint)
+    reports.register(blueprint)
     return blueprint

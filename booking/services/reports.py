@@ -1,0 +1,606 @@
+"""Usage reports: over a period, what the facilities offered and how it was used.
+
+Every figure is summed by the database (GROUP BY), per facility; the rows of
+a school or a kind add those facility rows up, and the medians, which do not
+add up, are computed by the database for each grouping. What counts
+(README, "Usage reports"):
+- The period is a range of local days (the school's zone); a slot belongs to
+  the day it starts on, and so do its bookings, whenever they were made.
+- Places offered: the capacity of the slots that were not cancelled.
+- Places booked: the places of bookings that held them up to the slot
+  (awaiting approval, confirmed, checked in, no-show). Use = booked / offered.
+- Checked in, visitors (the places, or a hall's expected attendance, of the
+  bookings checked in), no-shows; no-show rate = no-shows / (checked in + no-shows).
+- Cancellations by cause: by the resident (they cancelled it, or deleted
+  their account); by closure (the slot itself was cancelled); by staff (any
+  other cancellation).
+- Approvals: requests a staff member confirmed, and the median time from the
+  request to the decision (from the audit log); rejections.
+- Waitlist served: waitlist entries whose offer was accepted.
+- Busiest hours: places booked by the local weekday and hour the slot starts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from booking.models import (
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Facility,
+    FacilityKind,
+    School,
+    Slot,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from booking.services import clock
+from booking.services.aggregates import median, read_hour, seconds_between, utc_hour
+from booking.services.errors import ValidationFailed
+
+S = BookingStatus
+BOOKED = (S.PENDING, S.CONFIRMED, S.CHECKED_IN, S.NO_SHOW)
+MAX_YEARS = 3
+
+
+class PeriodRefused(ValidationFailed):
+    code = "invalid_period"
+
+
+class UnknownSchool(ValidationFailed):
+    code = "unknown_school"
+
+
+class Grouping(enum.StrEnum):
+    SCHOOL = "school"
+    KIND = "kind"
+    FACILITY = "facility"
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def check_period(first: date | None, last: date | None) -> Period:
+    """A period of local days, both included. Raises PeriodRefused."""
+    if first is None or last is None:
+        raise PeriodRefused(_l("Choose the first and the last day of the period."))
+    if last < first:
+        raise PeriodRefused(_l("The period ends before it starts."), field="to")
+    try:
+        limit = first.replace(year=first.year + MAX_YEARS)
+    except ValueError:  # 29 February
+        limit = date(first.year + MAX_YEARS, 3, 1)
+    if last >= limit:
+        raise PeriodRefused(
+            _l("A report covers at most %(years)d years.", years=MAX_YEARS), field="to"
+        )
+    return Period(first, last)
+
+
+def last_month(today: date) -> Period:
+    first_of_this = today.replace(day=1)
+    last = first_of_this - timedelta(days=1)
+    return Period(last.replace(day=1), last)
+
+
+def school_by_code(session: Session, code: str) -> School:
+    """Raises UnknownSchool."""
+    school = session.scalar(sa.select(School).where(School.code == code.strip()))
+    if school is None:
+        raise UnknownSchool(_l("No school has the code %(code)s.", code=code), field="school")
+    return school
+
+
+@dataclass
+class Figures:
+    """The figures of one row (a facility, a kind at a school, a school, a total)."""
+
+    slots: int = 0
+    seconds_offered: int = 0
+    places_offered: int = 0
+    places_booked: int = 0
+    bookings: int = 0
+    checked_in: int = 0
+    visitors: int = 0
+    no_shows: int = 0
+    cancelled_by_resident: int = 0
+    cancelled_by_staff: int = 0
+    cancelled_by_closure: int = 0
+    rejected: int = 0
+    expired: int = 0
+    approvals: int = 0
+    waitlist_served: int = 0
+    median_approval_seconds: float | None = None
+
+    def add(self, other: Figures) -> None:
+        for item in fields(self):
+            if item.name != "median_approval_seconds":
+                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+    @property
+    def hours_offered(self) -> float:
+        return round(self.seconds_offered / 3600, 1)
+
+    @property
+    def cancelled(self) -> int:
+        return self.cancelled_by_resident + self.cancelled_by_staff + self.cancelled_by_closure
+
+    @property
+    def use(self) -> float | None:
+        return self.places_booked / self.places_offered if self.places_offered else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        attended = self.checked_in + self.no_shows
+        return self.no_shows / attended if attended else None
+
+    @property
+    def median_approval_hours(self) -> float | None:
+        if self.median_approval_seconds is None:
+            return None
+        return round(float(self.median_approval_seconds) / 3600, 1)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.slots or self.bookings or self.waitlist_served)
+
+
+@dataclass
+class UsageRow:
+    school_id: int | None
+    school_code: str
+    school_name: str
+    school_name_en: str | None
+    kind: FacilityKind | None
+    facility_id: int | None
+    facility_name: str
+    facility_name_en: str | None
+    figures: Figures = field(default_factory=Figures)
+
+
+@dataclass
+class UsageReport:
+    period: Period
+    grouping: Grouping
+    rows: list[UsageRow]
+    by_kind: list[UsageRow]
+    total: Figures
+    heat: dict[tuple[int, int], int]  # (local weekday 0-6, hour 0-23) -> places booked
+
+    @property
+    def heat_max(self) -> int:
+        return max(self.heat.values(), default=0)
+
+    @property
+    def heat_hours(self) -> list[int]:
+        """The hours to draw: from the first to the last with bookings (at least 8-21)."""
+        hours = [hour for (_, hour), value in self.heat.items() if value]
+        return list(range(min([8, *hours]), max([21, *hours]) + 1))
+
+
+@dataclass(frozen=True)
+class _Facility:
+    id: int
+    school_id: int
+    kind: FacilityKind
+    name: str
+    name_en: str | None
+    school_code: str
+    school_name: str
+    school_name_en: str | None
+    timezone: str
+
+
+def usage_report(
+    session: Session,
+    period: Period,
+    *,
+    grouping: Grouping = Grouping.SCHOOL,
+    school_ids: list[int] | None = None,
+) -> UsageReport:
+    """The usage of the facilities of `school_ids` (all schools when None)
+    over `period`, one row per group that offered or booked anything."""
+    facilities = _facilities(session, school_ids)
+    windows = _windows(period, {f.timezone for f in facilities.values()})
+    per_facility: dict[int, Figures] = defaultdict(Figures)
+    if windows:
+        _slot_figures(session, windows, school_ids, per_facility)
+        _booking_figures(session, windows, school_ids, per_facility)
+        _waitlist_figures(session, windows, school_ids, per_facility)
+        medians = _approval_figures(session, windows, school_ids, grouping, per_facility)
+    else:
+        medians = {}
+
+    rows: dict[tuple[Any, ...], UsageRow] = {}
+    by_kind: dict[FacilityKind, UsageRow] = {}
+    total = Figures()
+    for facility_id in sorted(per_facility, key=lambda f: _order(facilities[f])):
+        figures, facility = per_facility[facility_id], facilities[facility_id]
+        if figures.is_empty:
+            continue
+        key = _key(grouping, facility)
+        if key not in rows:
+            rows[key] = _row(grouping, facility)
+        rows[key].figures.add(figures)
+        if facility.kind not in by_kind:
+            by_kind[facility.kind] = _row(None, facility)
+        by_kind[facility.kind].figures.add(figures)
+        total.add(figures)
+
+    for key, row in rows.items():
+        row.figures.median_approval_seconds = medians.get(("group", *key))
+    for kind, row in by_kind.items():
+        row.figures.median_approval_seconds = medians.get(("kind", kind))
+    total.median_approval_seconds = medians.get(("total",))
+    return UsageReport(
+        period=period,
+        grouping=grouping,
+        rows=list(rows.values()),
+        by_kind=[by_kind[kind] for kind in sorted(by_kind, key=_KIND_ORDER.index)],
+        total=total,
+        heat=_heat(session, windows, school_ids) if windows else {},
+    )
+
+
+_KIND_ORDER = list(FacilityKind)
+
+
+def _order(facility: _Facility) -> tuple[str, int, int]:
+    return (facility.school_code, _KIND_ORDER.index(facility.kind), facility.id)
+
+
+def _key(grouping: Grouping, facility: _Facility) -> tuple[Any, ...]:
+    if grouping is Grouping.SCHOOL:
+        return (facility.school_id,)
+    if grouping is Grouping.KIND:
+        return (facility.school_id, facility.kind)
+    return (facility.school_id, facility.kind, facility.id)
+
+
+def _row(grouping: Grouping | None, facility: _Facility) -> UsageRow:
+    """The row `facility` adds to; grouping None: the district's row of its kind."""
+    if grouping is None:
+        return UsageRow(None, "", "", None, facility.kind, None, "", None)
+    by_facility = grouping is Grouping.FACILITY
+    return UsageRow(
+        facility.school_id,
+        facility.school_code,
+        facility.school_name,
+        facility.school_name_en,
+        facility.kind if grouping is not Grouping.SCHOOL else None,
+        facility.id if by_facility else None,
+        facility.name if by_facility else "",
+        facility.name_en if by_facility else None,
+    )
+
+
+def _facilities(session: Session, school_ids: list[int] | None) -> dict[int, _Facility]:
+    query = sa.select(
+        Facility.id,
+        Facility.school_id,
+        Facility.kind,
+        Facility.name,
+        Facility.name_en,
+        School.code,
+        School.name,
+        School.name_en,
+        School.timezone,
+    ).join(School, Facility.school_id == School.id)
+    if school_ids is not None:
+        query = query.where(School.id.in_(school_ids))
+    return {row[0]: _Facility(*row) for row in session.execute(query)}
+
+
+def _windows(period: Period, timezones: set[str]) -> list[tuple[str, datetime, datetime]]:
+    """Per zone, the UTC instants the period's local days run between."""
+    result = []
+    for name in sorted(timezones):
+        tz = clock.zone(name)
+        start = clock.local_instant(period.first, time(0), tz)
+        end = clock.local_instant(period.last + timedelta(days=1), time(0), tz)
+        result.append((name, start, end))
+    return result
+
+
+def _in_period(
+    windows: list[tuple[str, datetime, datetime]], school_ids: list[int] | None
+) -> sa.ColumnElement[bool]:
+    """Slots (joined with their facility and school) starting within the period."""
+    if len(windows) == 1:
+        _, start, end = windows[0]
+        condition = sa.and_(Slot.starts_at >= start, Slot.starts_at < end)
+    else:
+        condition = sa.or_(
+            *(
+                sa.and_(School.timezone == name, Slot.starts_at >= start, Slot.starts_at < end)
+                for name, start, end in windows
+            )
+        )
+    if school_ids is not None:
+        condition = sa.and_(condition, Facility.school_id.in_(school_ids))
+    return condition
+
+
+def _from_slots(query: sa.Select[Any]) -> sa.Select[Any]:
+    return query.join(Facility, Slot.facility_id == Facility.id).join(
+        School, Facility.school_id == School.id
+    )
+
+
+def _count_if(condition: sa.ColumnElement[bool], value: Any = 1) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def _slot_figures(
+    session: Session,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+    out: dict[int, Figures],
+) -> None:
+    query = _from_slots(
+        sa.select(
+            Slot.facility_id,
+            sa.func.count(),
+            sa.func.sum(Slot.capacity),
+            sa.func.sum(seconds_between(session, Slot.starts_at, Slot.ends_at)),
+        ).select_from(Slot)
+    )
+    query = query.where(_in_period(windows, school_ids), Slot.cancelled_at.is_(None))
+    for facility_id, slots, places, seconds in session.execute(query.group_by(Slot.facility_id)):
+        figures = out[facility_id]
+        figures.slots, figures.places_offered = int(slots), int(places or 0)
+        figures.seconds_offered = int(seconds or 0)
+
+
+def _booking_figures(
+    session: Session,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+    out: dict[int, Figures],
+) -> None:
+    cancelled = Booking.status == S.CANCELLED
+    by_resident = sa.and_(cancelled, Booking.decided_by_id == Booking.resident_id)
+    by_closure = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_not(None))
+    by_staff = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_(None))
+    checked_in = Booking.status == S.CHECKED_IN
+    query = _from_slots(
+        sa.select(
+            Slot.facility_id,
+            sa.func.count(),
+            _count_if(Booking.status.in_(BOOKED), Booking.places),
+            _count_if(checked_in),
+            _count_if(
+                checked_in,
+                sa.case(
+                    (Facility.is_exclusive, sa.func.coalesce(Booking.attendance, Booking.places)),
+                    else_=Booking.places,
+                ),
+            ),
+            _count_if(Booking.status == S.NO_SHOW),
+            _count_if(by_resident),
+            _count_if(by_staff),
+            _count_if(by_closure),
+            _count_if(Booking.status == S.REJECTED),
+            _count_if(Booking.status == S.EXPIRED),
+        )
+        .select_from(Booking)
+        .join(Slot, Booking.slot_id == Slot.id)
+    ).where(_in_period(windows, school_ids))
+    names = (
+        "bookings",
+        "places_booked",
+        "checked_in",
+        "visitors",
+        "no_shows",
+        "cancelled_by_resident",
+        "cancelled_by_staff",
+        "cancelled_by_closure",
+        "rejected",
+        "expired",
+    )
+    for facility_id, *values in session.execute(query.group_by(Slot.facility_id)):
+        figures = out[facility_id]
+        for name, value in zip(names, values, strict=True):
+            setattr(figures, name, int(value or 0))
+
+
+def _waitlist_figures(
+    session: Session,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+    out: dict[int, Figures],
+) -> None:
+    query = _from_slots(
+        sa.select(Slot.facility_id, sa.func.count())
+        .select_from(WaitlistEntry)
+        .join(Slot, WaitlistEntry.slot_id == Slot.id)
+    ).where(_in_period(windows, school_ids), WaitlistEntry.status == WaitlistStatus.ACCEPTED)
+    for facility_id, served in session.execute(query.group_by(Slot.facility_id)):
+        out[facility_id].waitlist_served = int(served)
+
+
+def _approvals(
+    session: Session,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+    *columns: Any,
+) -> sa.Select[Any]:
+    """Staff confirmations of requests, with the seconds from request to decision:
+    the audit log keeps them after check-in has moved the booking on."""
+    return _from_slots(
+        sa.select(
+            *columns,
+            seconds_between(session, Booking.created_at, AuditEvent.at).label("delay"),
+        )
+        .select_from(AuditEvent)
+        .join(
+            Booking,
+            sa.and_(AuditEvent.target_type == "booking", AuditEvent.target_id == Booking.id),
+        )
+        .join(Slot, Booking.slot_id == Slot.id)
+    ).where(
+        _in_period(windows, school_ids),
+        AuditEvent.action == "booking.confirmed",
+        AuditEvent.actor_id.is_not(None),
+        AuditEvent.actor_id != Booking.resident_id,
+    )
+
+
+def _approval_figures(
+    session: Session,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+    grouping: Grouping,
+    out: dict[int, Figures],
+) -> dict[tuple[Any, ...], float]:
+    """Approvals per facility, and the median delay per row of `grouping`, per
+    kind and in total: one statement, the approvals found once (a CTE)."""
+    approvals = _approvals(
+        session,
+        windows,
+        school_ids,
+        Facility.school_id.label("school_id"),
+        Facility.kind.label("kind"),
+        Slot.facility_id.label("facility_id"),
+    ).cte("approvals")
+    keys = {
+        Grouping.SCHOOL: ["school_id"],
+        Grouping.KIND: ["school_id", "kind"],
+        Grouping.FACILITY: ["school_id", "kind", "facility_id"],
+    }[grouping]
+    levels = (("count", ["facility_id"]), ("group", keys), ("kind", ["kind"]), ("total", []))
+    parts = []
+    for label, group_keys in levels:
+        source = sa.select(
+            *(approvals.c[key] for key in ["school_id", "kind", "facility_id", "delay"])
+        )
+        part = median(source, group_keys, "delay").subquery()
+        columns = [
+            part.c[name] if name in group_keys else sa.null()
+            for name in ["school_id", "kind", "facility_id"]
+        ]
+        parts.append(
+            sa.select(
+                sa.literal(label).label("level"),
+                *(sa.cast(c, sa.String(20)).label(f"k{i}") for i, c in enumerate(columns)),
+                part.c.count,
+                part.c.median,
+            )
+        )
+    result: dict[tuple[Any, ...], float] = {}
+    for level, school_id, kind, facility_id, count, middle in session.execute(sa.union_all(*parts)):
+        if level == "count":
+            out[int(facility_id)].approvals = int(count)
+            continue
+        if middle is None:
+            continue
+        values = {
+            "school_id": int(school_id) if school_id is not None else None,
+            "kind": FacilityKind(kind) if kind is not None else None,
+            "facility_id": int(facility_id) if facility_id is not None else None,
+        }
+        group_keys = dict(levels)[level]
+        result[(level, *(values[key] for key in group_keys))] = float(middle)
+    return result
+
+
+def _heat(
+    session: Session,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+) -> dict[tuple[int, int], int]:
+    """Places booked per local weekday and hour: summed per zone and UTC hour by
+    the database (a few thousand rows for a year), placed on the local clock here."""
+    hour = utc_hour(session, Slot.starts_at)
+    query = (
+        _from_slots(
+            sa.select(School.timezone, hour.label("hour"), sa.func.sum(Booking.places))
+            .select_from(Booking)
+            .join(Slot, Booking.slot_id == Slot.id)
+        )
+        .where(_in_period(windows, school_ids), Booking.status.in_(BOOKED))
+        .group_by(School.timezone, hour)
+    )
+    heat: dict[tuple[int, int], int] = defaultdict(int)
+    for timezone, utc, places in session.execute(query):
+        local = clock.to_local(read_hour(utc), clock.zone(timezone))
+        heat[(local.weekday(), local.hour)] += int(places or 0)
+    return dict(heat)
+
+
+CSV_COLUMNS = (
+    "school_code",
+    "kind",
+    "facility_id",
+    "facility",
+    "slots",
+    "hours_offered",
+    "places_offered",
+    "places_booked",
+    "use",
+    "checked_in",
+    "visitors",
+    "no_shows",
+    "no_show_rate",
+    "cancelled",
+    "cancelled_by_resident",
+    "cancelled_by_staff",
+    "cancelled_by_closure",
+    "approvals",
+    "median_approval_hours",
+    "rejected",
+    "waitlist_served",
+)
+
+
+def csv_rows(report: UsageReport) -> list[list[object]]:
+    """The report as CSV rows, the header first (the same for the pages and the CLI)."""
+    rows: list[list[object]] = [list(CSV_COLUMNS)]
+    for row in report.rows:
+        f = row.figures
+        rows.append(
+            [
+                row.school_code,
+                row.kind.value if row.kind else "",
+                row.facility_id if row.facility_id is not None else "",
+                row.facility_name,
+                f.slots,
+                f.hours_offered,
+                f.places_offered,
+                f.places_booked,
+                _ratio(f.use),
+                f.checked_in,
+                f.visitors,
+                f.no_shows,
+                _ratio(f.no_show_rate),
+                f.cancelled,
+                f.cancelled_by_resident,
+                f.cancelled_by_staff,
+                f.cancelled_by_closure,
+                f.approvals,
+                "" if f.median_approval_hours is None else f.median_approval_hours,
+                f.rejected,
+                f.waitlist_served,
+            ]
+        )
+    return rows
+
+
+def _ratio(value: float | None) -> object:
+    return "" if value is None else round(value, 4)
