@@ -107,6 +107,13 @@ def test_admin_routes_send_anonymous_visitors_to_log_in(app, client, campus):
             assert "/auth/login" in response.headers["Location"]
 
 
+def test_the_admin_lands_on_the_district_home(app, client, auth, admin):
+    response = auth.login(ADMIN_PHONE)
+    assert response.headers["Location"] == "/admin/"
+    page = client.get("/admin/", headers={"Accept-Language": "en"})
+    assert "Opening tracker" in page.text
+
+
 def test_every_admin_page_opens_in_both_languages(app, as_admin, campus):
     csrf_free(app)
     with app.app_context():

@@ -54,6 +54,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
+    if user.is_admin:
+        return url_for("admin.home")
     return url_for("staff.home") if user.is_staff else url_for("public.home")
 
 
