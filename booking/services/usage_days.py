@@ -62,6 +62,11 @@ def rebuild(
     """Recompute the local days `first` to `last` of the facilities (all when
     None): delete them, then insert what the raw tables sum to, per zone and
     span of constant UTC offset."""
+    # One rebuild at a time (the job's month and a late change's day could
+    # overlap): the settings row is their lock; SQLite serialises writers anyway.
+    session.execute(
+        sa.select(DistrictSettings.id).where(DistrictSettings.id == 1).with_for_update()
+    )
     for table in (UsageDay, ApprovalDelay):
         session.execute(sa.delete(table).where(*_days(table, first, last, facility_ids)))
     for name in _timezones(session, facility_ids):
