@@ -118,8 +118,8 @@ def rebuild_settled(
 
 def refresh_if_settled(session: Session, slot: Slot, now: datetime) -> None:
     """After a change to a booking of `slot`: rebuild the slot's facility-day
-    when the daily figures already cover it (a late no-show, a waived or
-    expired request the scheduler reached days late)."""
+    when the daily figures already cover it (a no-show marked or a request
+    expired by a scheduler that was down for days)."""
     if slot.starts_at >= now:
         return  # its day is still to come: read from the raw tables
     through = covered_through(session)
