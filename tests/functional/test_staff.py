@@ -663,6 +663,8 @@ STAFF_ROUTES = {
     "staff.closures": ("/staff/closures", {"GET", "POST"}),
     "staff.calendar": ("/staff/calendar", {"GET"}),
     "staff.visitor_terms": ("/staff/terms", {"GET", "POST"}),
+    "staff.reports": ("/staff/reports", {"GET"}),
+    "staff.reports_csv": ("/staff/reports.csv", {"GET"}),
 }
 
 
