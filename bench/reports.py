@@ -5,9 +5,11 @@ SQLite) and a year of slots: 4 one-hour slots on weekdays, 10 at the weekend,
 about 10 million slots on PostgreSQL, by INSERT ... SELECT in the database.
 About a third of the slots have a booking with every outcome (checked in,
 no-show, cancelled by resident or staff, rejected), the halls' approvals are
-in the audit log, and some bookings came from the waitlist. Then times the
-district report (by school) for a month and for the year, and the tracker for
-a week, and on PostgreSQL prints the plan (EXPLAIN ANALYZE) of each query.
+in the audit log, and some bookings came from the waitlist. Then builds the
+daily usage figures as the nightly job's first run does (timed), times the
+district report (by school) for a month and for the year (all of it from the
+daily figures, and with the last 14 days read raw), and the tracker for a week,
+and on PostgreSQL prints the plan (EXPLAIN ANALYZE) of each query.
 
     .venv/bin/python bench/reports.py [--engines sqlite,postgresql]
                                       [--schools 1000] [--sqlite-schools 100] [--no-explain]
@@ -23,6 +25,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,7 +34,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from booking import create_app  # noqa: E402
 from booking.extensions import db  # noqa: E402
-from booking.services import reports, tracker  # noqa: E402
+from booking.models import DistrictSettings  # noqa: E402
+from booking.services import reports, tracker, usage_days  # noqa: E402
 from booking.services.calendar import import_official_holidays  # noqa: E402
 from tests.pg_server import PostgresServer  # noqa: E402
 
@@ -49,6 +53,7 @@ KINDS = (  # kind, capacity, exclusive
 WEEKDAY_SLOTS = [17 * 60 + 60 * k for k in range(4)]  # 17:00-21:00, local
 WEEKEND_SLOTS = [8 * 60 + 60 * k for k in range(10)]  # 08:00-18:00
 SHANGHAI = timedelta(hours=8)
+SHANGHAI_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def fill(schools: int) -> dict[str, int]:
@@ -251,6 +256,37 @@ def explain(call: Any) -> None:
                 print(f"       {line[:150]}")
 
 
+def build_usage_days(counts: dict[str, int]) -> None:
+    """The nightly job's first run: every day up to 31 December, a month a commit."""
+    started = time.perf_counter()
+    now = datetime(YEAR + 1, 1, 2, 12, tzinfo=UTC)  # 31 December is settled
+    result = usage_days.rebuild_settled(db.session, now, SHANGHAI_ZONE, db.session.commit)
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    source = counts["slots"] + counts["bookings"]
+    delays = db.session.scalar(sa.text("SELECT count(*) FROM approval_delays"))
+    print(
+        f"  daily figures built in {elapsed:.1f} s: {result['facility_days']:,} facility-days "
+        f"and {delays:,} approval delays, "
+        f"{source / elapsed:,.0f} slots and bookings read per second",
+        flush=True,
+    )
+    db.session.execute(sa.text("ANALYZE usage_days"))
+    db.session.execute(sa.text("ANALYZE approval_delays"))
+    db.session.commit()
+
+
+def with_raw_tail(days: int, call: Any) -> Any:
+    """`call` with the watermark `days` before the year's end (rolled back by `timed`)."""
+
+    def tailed() -> Any:
+        last = FIRST + timedelta(days=DAYS - 1 - days)
+        db.session.execute(sa.update(DistrictSettings).values(usage_days_through=last))
+        return call()
+
+    return tailed
+
+
 def measure(url: str, schools: int, show_plans: bool) -> None:
     os.environ["BOOKING_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="bench-instance-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ECHO": False})
@@ -263,12 +299,16 @@ def measure(url: str, schools: int, show_plans: bool) -> None:
             + ", ".join(f"{n:,} {table}" for table, n in counts.items()),
             flush=True,
         )
+        build_usage_days(counts)
         month = reports.Period(date(YEAR, 6, 1), date(YEAR, 6, 30))
         year = reports.Period(FIRST, FIRST + timedelta(days=DAYS - 1))
         week = date(YEAR, 6, 8)
         calls = {
             "district report, a month": lambda: reports.usage_report(db.session, month),
             "district report, the year": lambda: reports.usage_report(db.session, year),
+            "the year, last 14 days raw": with_raw_tail(
+                14, lambda: reports.usage_report(db.session, year)
+            ),
             "district report by facility, month": lambda: reports.usage_report(
                 db.session, month, grouping=reports.Grouping.FACILITY
             ),
@@ -285,7 +325,7 @@ def measure(url: str, schools: int, show_plans: bool) -> None:
             for label in (
                 "district report, a month",
                 "district report, the year",
-                "tracker, a week",
+                "the year, last 14 days raw",
             ):
                 print(f"  plans of {label}:")
                 explain(calls[label])

@@ -23,11 +23,14 @@ from booking.models.notice import DeliveryStatus, Notice
 from booking.models.school import School, VisitorTerms
 from booking.models.settings import DistrictSettings
 from booking.models.slot import Slot
+from booking.models.usage import HOURS, ApprovalDelay, UsageDay
 from booking.models.user import ApiToken, AuthFailure, Role, User, VerificationCode
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "HOURS",
     "ApiToken",
+    "ApprovalDelay",
     "AuditEvent",
     "AuthFailure",
     "Booking",
@@ -49,6 +52,7 @@ __all__ = [
     "Role",
     "School",
     "Slot",
+    "UsageDay",
     "User",
     "VerificationCode",
     "VisitorTerms",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +16,8 @@ DEFAULT_OTHER_DAY_MINUTES = 480
 
 
 class DistrictSettings(db.Model):
-    """The opening tracker's minimum hours and the plan's targets.
+    """The opening tracker's minimum hours and the plan's targets, and the last
+    local day the daily usage figures cover (None: not built yet).
 
     There is one row (id 1); while it does not exist, the defaults apply.
     A target of None means every school of that type.
@@ -48,3 +49,4 @@ class DistrictSettings(db.Model):
     target_private_schools: Mapped[int | None]
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    usage_days_through: Mapped[date | None]

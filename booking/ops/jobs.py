@@ -24,7 +24,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking.models import JobRun, JobRunStatus
-from booking.services import accounts, clock, no_shows, notices, reminders, throttle, verification
+from booking.services import (
+    accounts,
+    clock,
+    no_shows,
+    notices,
+    reminders,
+    throttle,
+    usage_days,
+    verification,
+)
 from booking.services.bookings import expire_undecided
 from booking.services.calendar import import_official_holidays
 from booking.services.job_health import SCHEDULES, Schedule
@@ -105,6 +114,11 @@ def run_forget_expired(session: Session, now: datetime, checkpoint: Checkpoint) 
     }
 
 
+def run_aggregate_usage(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
+    tz = clock.zone(current_app.config.get("BOOKING_TIMEZONE") or "Asia/Shanghai")
+    return usage_days.rebuild_settled(session, now, tz, checkpoint)
+
+
 class PartialFailure(Exception):
     """Some items failed while the others were done; the counts are kept."""
 
@@ -158,6 +172,12 @@ JOBS: dict[str, Job] = {
             "Forget what has expired: failed-login counts, SMS codes, API tokens a month dead.",
             run_forget_expired,
             **SCHEDULES["forget_expired"].fields(),  # type: ignore[arg-type]
+        ),
+        Job(
+            "aggregate_usage",
+            "Rebuild the daily usage figures of settled days for the district reports.",
+            run_aggregate_usage,
+            **SCHEDULES["aggregate_usage"].fields(),  # type: ignore[arg-type]
         ),
     )
 }

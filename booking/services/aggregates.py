@@ -6,7 +6,6 @@ answer on both, so every figure is summed by the database, never in Python.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,18 +25,31 @@ def seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[
     )
 
 
-def utc_hour(session: Session, instant: Any) -> sa.ColumnElement[Any]:
-    """The UTC hour an instant falls in, to group by; read back with `read_hour`."""
+def local_wall(session: Session, instant: Any, offset_seconds: int) -> sa.ColumnElement[Any]:
+    """The wall-clock time of an instant in a zone whose UTC offset is
+    `offset_seconds` (constant: booking.services.clock.offset_spans cuts a
+    range where it changes)."""
+    # Literals, not parameters: the expression is grouped by, and PostgreSQL
+    # matches a GROUP BY expression to the selected one by its text.
+    seconds = int(offset_seconds)
     if dialect(session) == "postgresql":
-        return sa.func.date_trunc("hour", sa.func.timezone("UTC", instant))
-    return sa.func.strftime("%Y-%m-%d %H:00:00", instant)
+        shift = sa.literal_column(f"INTERVAL '{seconds} seconds'")
+        return sa.func.timezone(sa.literal_column("'UTC'"), instant) + shift
+    return sa.func.datetime(instant, sa.literal_column(f"'{seconds:+d} seconds'"))
 
 
-def read_hour(value: datetime | str) -> datetime:
-    """A value of `utc_hour` as an aware UTC datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
+def wall_date(session: Session, wall: Any) -> sa.ColumnElement[Any]:
+    """The date of a `local_wall` value (a date on PostgreSQL, ISO text on SQLite)."""
+    if dialect(session) == "postgresql":
+        return sa.cast(wall, sa.Date)
+    return sa.func.date(wall)
+
+
+def wall_hour(session: Session, wall: Any) -> sa.ColumnElement[int]:
+    """The hour (0-23) of a `local_wall` value."""
+    if dialect(session) == "postgresql":
+        return sa.cast(sa.func.extract("hour", wall), sa.Integer)
+    return sa.cast(sa.func.strftime("%H", wall), sa.Integer)
 
 
 def median(values_query: sa.Select[Any], keys: list[str], value: str) -> sa.Select[Any]:

@@ -32,7 +32,7 @@ from booking.models import (
     User,
     VisitorTerms,
 )
-from booking.services import audit, booking_form, booking_statements, clock, notices
+from booking.services import audit, booking_form, booking_statements, clock, notices, usage_days
 from booking.services.booking_errors import (
     Duplicate,
     NotEnoughPlaces,
@@ -122,6 +122,7 @@ def transition(
         reason=reason,
         details={"from": previous.value, "to": target.value, "code": booking.code},
     )
+    usage_days.refresh_if_settled(session, booking.slot, now)
     return released
 
 

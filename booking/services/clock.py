@@ -78,6 +78,42 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
 
 
+def offset_spans(
+    start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime, int]]:
+    """The instants from `start` to `end` cut where `tz` changes its UTC offset:
+    (from, to, offset in seconds), so that within each local time is UTC plus
+    a constant, which SQL can add on every engine."""
+    spans = []
+    low, offset = start, _offset(start, tz)
+    probe = start
+    while probe < end:
+        step = min(probe + timedelta(hours=1), end)  # zones change at most twice a year
+        if _offset(step, tz) != offset:
+            change = _first_change(probe, step, offset, tz)
+            spans.append((low, change, offset))
+            low, offset = change, _offset(change, tz)
+        probe = step
+    spans.append((low, end, offset))
+    return [span for span in spans if span[0] < span[1]]
+
+
+def _offset(instant: datetime, tz: ZoneInfo) -> int:
+    return int(instant.astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+
+
+def _first_change(before: datetime, after: datetime, offset: int, tz: ZoneInfo) -> datetime:
+    """The first whole second after `before` (offset `offset`) and at or
+    before `after` (another offset) that has the new offset."""
+    while after - before > timedelta(seconds=1):
+        middle = before + timedelta(seconds=(after - before).total_seconds() // 2)
+        if _offset(middle, tz) == offset:
+            before = middle
+        else:
+            after = middle
+    return after
+
+
 @lru_cache(maxsize=4096)
 def release_instant(
     slot_day: date, advance_days: int, release_time: time, tz: ZoneInfo

@@ -55,6 +55,8 @@ SCHEDULES: dict[str, Schedule] = {
     "send_reminders": Schedule(daily_at=time(19, 0)),
     "deliver_outbox": Schedule(every_minutes=1),
     "forget_expired": Schedule(daily_at=time(3, 30)),
+    # After midnight, when mark_no_shows has settled the day before yesterday.
+    "aggregate_usage": Schedule(daily_at=time(2, 30)),
 }
 
 

@@ -18,6 +18,11 @@ add up, are computed by the database for each grouping. What counts
   request to the decision (from the audit log); rejections.
 - Waitlist served: waitlist entries whose offer was accepted.
 - Busiest hours: places booked by the local weekday and hour the slot starts.
+
+The days up to the watermark (`DistrictSettings.usage_days_through`) are read
+from the daily figures (booking.services.usage_days keeps them, from the same
+expressions as below); the days after it from the raw tables. Both give the
+same figures: tests/integration/test_usage_days.py holds them equal.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from booking.models import (
+    HOURS,
+    ApprovalDelay,
     AuditEvent,
     Booking,
     BookingStatus,
@@ -40,11 +47,13 @@ from booking.models import (
     FacilityKind,
     School,
     Slot,
+    UsageDay,
     WaitlistEntry,
     WaitlistStatus,
 )
+from booking.models.settings import DistrictSettings
 from booking.services import clock
-from booking.services.aggregates import median, read_hour, seconds_between, utc_hour
+from booking.services.aggregates import median, seconds_between
 from booking.services.errors import ValidationFailed
 
 S = BookingStatus
@@ -217,15 +226,23 @@ def usage_report(
     """The usage of the facilities of `school_ids` (all schools when None)
     over `period`, one row per group that offered or booked anything."""
     facilities = _facilities(session, school_ids)
-    windows = _windows(period, {f.timezone for f in facilities.values()})
+    stored, tail = split_period(period, covered_through(session))
+    windows = _windows(tail, {f.timezone for f in facilities.values()}) if tail else []
+    if not facilities:
+        stored = None
     per_facility: dict[int, Figures] = defaultdict(Figures)
+    heat: dict[tuple[int, int], int] = defaultdict(int)
+    if stored:
+        _stored_figures(session, stored, school_ids, per_facility)
+        _stored_heat(session, stored, school_ids, heat)
     if windows:
         _slot_figures(session, windows, school_ids, per_facility)
         _booking_figures(session, windows, school_ids, per_facility)
         _waitlist_figures(session, windows, school_ids, per_facility)
-        medians = _approval_figures(session, windows, school_ids, grouping, per_facility)
-    else:
-        medians = {}
+        _heat(session, windows, school_ids, heat)
+    medians: dict[tuple[Any, ...], float] = {}
+    if stored or windows:
+        medians = _approval_figures(session, stored, windows, school_ids, grouping, per_facility)
 
     rows: dict[tuple[Any, ...], UsageRow] = {}
     by_kind: dict[FacilityKind, UsageRow] = {}
@@ -254,8 +271,24 @@ def usage_report(
         rows=list(rows.values()),
         by_kind=[by_kind[kind] for kind in sorted(by_kind, key=_KIND_ORDER.index)],
         total=total,
-        heat=_heat(session, windows, school_ids) if windows else {},
+        heat=dict(heat),
     )
+
+
+def covered_through(session: Session) -> date | None:
+    """The last local day the daily figures cover (None: none yet)."""
+    return session.scalar(
+        sa.select(DistrictSettings.usage_days_through).where(DistrictSettings.id == 1)
+    )
+
+
+def split_period(period: Period, through: date | None) -> tuple[Period | None, Period | None]:
+    """The part of `period` the daily figures cover, and the raw tail after it."""
+    if through is None or through < period.first:
+        return None, period
+    if through >= period.last:
+        return period, None
+    return Period(period.first, through), Period(through + timedelta(days=1), period.last)
 
 
 _KIND_ORDER = list(FacilityKind)
@@ -337,14 +370,110 @@ def _in_period(
     return condition
 
 
-def _from_slots(query: sa.Select[Any]) -> sa.Select[Any]:
+def count_if(condition: sa.ColumnElement[bool], value: Any = 1) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def slot_columns(session: Session) -> list[sa.Label[Any]]:
+    """The figures of slots (joined with their facility), to group by; of the
+    slots that were not cancelled (`OFFERED`)."""
+    return [
+        sa.func.count().label("slots"),
+        sa.func.coalesce(
+            sa.func.sum(seconds_between(session, Slot.starts_at, Slot.ends_at)), 0
+        ).label("seconds_offered"),
+        sa.func.coalesce(sa.func.sum(Slot.capacity), 0).label("places_offered"),
+    ]
+
+
+OFFERED = Slot.cancelled_at.is_(None)
+
+
+def booking_columns() -> list[sa.Label[Any]]:
+    """The figures of bookings (joined with their slot and facility), to group by."""
+    cancelled = Booking.status == S.CANCELLED
+    by_resident = sa.and_(cancelled, Booking.decided_by_id == Booking.resident_id)
+    by_closure = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_not(None))
+    by_staff = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_(None))
+    checked_in = Booking.status == S.CHECKED_IN
+    visitors = sa.case(
+        (Facility.is_exclusive, sa.func.coalesce(Booking.attendance, Booking.places)),
+        else_=Booking.places,
+    )
+    return [
+        sa.func.count().label("bookings"),
+        count_if(Booking.status.in_(BOOKED), Booking.places).label("places_booked"),
+        count_if(checked_in).label("checked_in"),
+        count_if(checked_in, visitors).label("visitors"),
+        count_if(Booking.status == S.NO_SHOW).label("no_shows"),
+        count_if(by_resident).label("cancelled_by_resident"),
+        count_if(by_staff).label("cancelled_by_staff"),
+        count_if(by_closure).label("cancelled_by_closure"),
+        count_if(Booking.status == S.REJECTED).label("rejected"),
+        count_if(Booking.status == S.EXPIRED).label("expired"),
+    ]
+
+
+SERVED = WaitlistEntry.status == WaitlistStatus.ACCEPTED
+# The figures the daily table keeps, in its column order (approvals are the
+# rows of approval_delays).
+STORED_FIGURES = (
+    "slots",
+    "seconds_offered",
+    "places_offered",
+    "bookings",
+    "places_booked",
+    "checked_in",
+    "visitors",
+    "no_shows",
+    "cancelled_by_resident",
+    "cancelled_by_staff",
+    "cancelled_by_closure",
+    "rejected",
+    "expired",
+    "waitlist_served",
+)
+
+
+def from_slots(query: sa.Select[Any]) -> sa.Select[Any]:
     return query.join(Facility, Slot.facility_id == Facility.id).join(
         School, Facility.school_id == School.id
     )
 
 
-def _count_if(condition: sa.ColumnElement[bool], value: Any = 1) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+def from_bookings(query: sa.Select[Any]) -> sa.Select[Any]:
+    return from_slots(query.select_from(Booking).join(Slot, Booking.slot_id == Slot.id))
+
+
+def from_waitlist(query: sa.Select[Any]) -> sa.Select[Any]:
+    return from_slots(query.select_from(WaitlistEntry).join(Slot, WaitlistEntry.slot_id == Slot.id))
+
+
+def _add(out: dict[int, Figures], rows: Any, names: tuple[str, ...] | list[str]) -> None:
+    for facility_id, *values in rows:
+        figures = out[facility_id]
+        for name, value in zip(names, values, strict=True):
+            setattr(figures, name, getattr(figures, name) + int(value or 0))
+
+
+def _stored_figures(
+    session: Session, period: Period, school_ids: list[int] | None, out: dict[int, Figures]
+) -> None:
+    query = sa.select(
+        UsageDay.facility_id, *(sa.func.sum(UsageDay.__table__.c[n]) for n in STORED_FIGURES)
+    ).where(*_stored_days(UsageDay, period, school_ids))
+    _add(out, session.execute(query.group_by(UsageDay.facility_id)), STORED_FIGURES)
+
+
+def _stored_days(
+    table: type[UsageDay] | type[ApprovalDelay], period: Period, school_ids: list[int] | None
+) -> list[sa.ColumnElement[bool]]:
+    condition = [table.day >= period.first, table.day <= period.last]
+    if school_ids is not None:
+        condition.append(
+            table.facility_id.in_(sa.select(Facility.id).where(Facility.school_id.in_(school_ids)))
+        )
+    return condition
 
 
 def _slot_figures(
@@ -353,19 +482,10 @@ def _slot_figures(
     school_ids: list[int] | None,
     out: dict[int, Figures],
 ) -> None:
-    query = _from_slots(
-        sa.select(
-            Slot.facility_id,
-            sa.func.count(),
-            sa.func.sum(Slot.capacity),
-            sa.func.sum(seconds_between(session, Slot.starts_at, Slot.ends_at)),
-        ).select_from(Slot)
-    )
-    query = query.where(_in_period(windows, school_ids), Slot.cancelled_at.is_(None))
-    for facility_id, slots, places, seconds in session.execute(query.group_by(Slot.facility_id)):
-        figures = out[facility_id]
-        figures.slots, figures.places_offered = int(slots), int(places or 0)
-        figures.seconds_offered = int(seconds or 0)
+    columns = slot_columns(session)
+    query = from_slots(sa.select(Slot.facility_id, *columns).select_from(Slot))
+    query = query.where(_in_period(windows, school_ids), OFFERED)
+    _add(out, session.execute(query.group_by(Slot.facility_id)), [c.name for c in columns])
 
 
 def _booking_figures(
@@ -374,50 +494,10 @@ def _booking_figures(
     school_ids: list[int] | None,
     out: dict[int, Figures],
 ) -> None:
-    cancelled = Booking.status == S.CANCELLED
-    by_resident = sa.and_(cancelled, Booking.decided_by_id == Booking.resident_id)
-    by_closure = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_not(None))
-    by_staff = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_(None))
-    checked_in = Booking.status == S.CHECKED_IN
-    query = _from_slots(
-        sa.select(
-            Slot.facility_id,
-            sa.func.count(),
-            _count_if(Booking.status.in_(BOOKED), Booking.places),
-            _count_if(checked_in),
-            _count_if(
-                checked_in,
-                sa.case(
-                    (Facility.is_exclusive, sa.func.coalesce(Booking.attendance, Booking.places)),
-                    else_=Booking.places,
-                ),
-            ),
-            _count_if(Booking.status == S.NO_SHOW),
-            _count_if(by_resident),
-            _count_if(by_staff),
-            _count_if(by_closure),
-            _count_if(Booking.status == S.REJECTED),
-            _count_if(Booking.status == S.EXPIRED),
-        )
-        .select_from(Booking)
-        .join(Slot, Booking.slot_id == Slot.id)
-    ).where(_in_period(windows, school_ids))
-    names = (
-        "bookings",
-        "places_booked",
-        "checked_in",
-        "visitors",
-        "no_shows",
-        "cancelled_by_resident",
-        "cancelled_by_staff",
-        "cancelled_by_closure",
-        "rejected",
-        "expired",
-    )
-    for facility_id, *values in session.execute(query.group_by(Slot.facility_id)):
-        figures = out[facility_id]
-        for name, value in zip(names, values, strict=True):
-            setattr(figures, name, int(value or 0))
+    columns = booking_columns()
+    query = from_bookings(sa.select(Slot.facility_id, *columns))
+    query = query.where(_in_period(windows, school_ids))
+    _add(out, session.execute(query.group_by(Slot.facility_id)), [c.name for c in columns])
 
 
 def _waitlist_figures(
@@ -426,24 +506,16 @@ def _waitlist_figures(
     school_ids: list[int] | None,
     out: dict[int, Figures],
 ) -> None:
-    query = _from_slots(
-        sa.select(Slot.facility_id, sa.func.count())
-        .select_from(WaitlistEntry)
-        .join(Slot, WaitlistEntry.slot_id == Slot.id)
-    ).where(_in_period(windows, school_ids), WaitlistEntry.status == WaitlistStatus.ACCEPTED)
-    for facility_id, served in session.execute(query.group_by(Slot.facility_id)):
-        out[facility_id].waitlist_served = int(served)
+    query = from_waitlist(sa.select(Slot.facility_id, sa.func.count()))
+    query = query.where(_in_period(windows, school_ids), SERVED)
+    _add(out, session.execute(query.group_by(Slot.facility_id)), ["waitlist_served"])
 
 
-def _approvals(
-    session: Session,
-    windows: list[tuple[str, datetime, datetime]],
-    school_ids: list[int] | None,
-    *columns: Any,
-) -> sa.Select[Any]:
-    """Staff confirmations of requests, with the seconds from request to decision:
-    the audit log keeps them after check-in has moved the booking on."""
-    return _from_slots(
+def approvals(session: Session, condition: sa.ColumnElement[bool], *columns: Any) -> sa.Select[Any]:
+    """Staff confirmations of requests (of slots meeting `condition`), with the
+    seconds from request to decision as `delay`: the audit log keeps them after
+    check-in has moved the booking on."""
+    return from_slots(
         sa.select(
             *columns,
             seconds_between(session, Booking.created_at, AuditEvent.at).label("delay"),
@@ -455,15 +527,50 @@ def _approvals(
         )
         .join(Slot, Booking.slot_id == Slot.id)
     ).where(
-        _in_period(windows, school_ids),
+        condition,
         AuditEvent.action == "booking.confirmed",
         AuditEvent.actor_id.is_not(None),
         AuditEvent.actor_id != Booking.resident_id,
     )
 
 
+def _approval_source(
+    session: Session,
+    stored: Period | None,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+) -> sa.CTE:
+    """The delays of the period: those kept for the covered days, and the raw
+    tail's from the audit log."""
+    parts = []
+    if stored:
+        parts.append(
+            sa.select(
+                Facility.school_id.label("school_id"),
+                Facility.kind.label("kind"),
+                ApprovalDelay.facility_id.label("facility_id"),
+                ApprovalDelay.seconds.label("delay"),
+            )
+            .join(Facility, ApprovalDelay.facility_id == Facility.id)
+            .where(*_stored_days(ApprovalDelay, stored, school_ids))
+        )
+    if windows:
+        parts.append(
+            approvals(
+                session,
+                _in_period(windows, school_ids),
+                Facility.school_id.label("school_id"),
+                Facility.kind.label("kind"),
+                Slot.facility_id.label("facility_id"),
+            )
+        )
+    source = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    return source.cte("approvals")
+
+
 def _approval_figures(
     session: Session,
+    stored: Period | None,
     windows: list[tuple[str, datetime, datetime]],
     school_ids: list[int] | None,
     grouping: Grouping,
@@ -471,14 +578,7 @@ def _approval_figures(
 ) -> dict[tuple[Any, ...], float]:
     """Approvals per facility, and the median delay per row of `grouping`, per
     kind and in total: one statement, the approvals found once (a CTE)."""
-    approvals = _approvals(
-        session,
-        windows,
-        school_ids,
-        Facility.school_id.label("school_id"),
-        Facility.kind.label("kind"),
-        Slot.facility_id.label("facility_id"),
-    ).cte("approvals")
+    approvals = _approval_source(session, stored, windows, school_ids)
     keys = {
         Grouping.SCHOOL: ["school_id"],
         Grouping.KIND: ["school_id", "kind"],
@@ -520,28 +620,35 @@ def _approval_figures(
     return result
 
 
+def _stored_heat(
+    session: Session, period: Period, school_ids: list[int] | None, heat: dict[tuple[int, int], int]
+) -> None:
+    """Places booked per local weekday and hour, from the days' hour columns."""
+    hours = [sa.func.sum(UsageDay.__table__.c[name]) for name in HOURS]
+    query = sa.select(UsageDay.day, *hours).where(*_stored_days(UsageDay, period, school_ids))
+    for day, *places in session.execute(query.group_by(UsageDay.day)):
+        for hour, value in enumerate(places):
+            if value:
+                heat[(day.weekday(), hour)] += int(value)
+
+
 def _heat(
     session: Session,
     windows: list[tuple[str, datetime, datetime]],
     school_ids: list[int] | None,
-) -> dict[tuple[int, int], int]:
-    """Places booked per local weekday and hour: summed per zone and UTC hour by
-    the database (a few thousand rows for a year), placed on the local clock here."""
-    hour = utc_hour(session, Slot.starts_at)
+    heat: dict[tuple[int, int], int],
+) -> None:
+    """Places booked per local weekday and hour the slot starts: summed per zone
+    and start instant by the database (schools share their opening times, so a
+    few thousand rows for a year), placed on the local clock here."""
     query = (
-        _from_slots(
-            sa.select(School.timezone, hour.label("hour"), sa.func.sum(Booking.places))
-            .select_from(Booking)
-            .join(Slot, Booking.slot_id == Slot.id)
-        )
+        from_bookings(sa.select(School.timezone, Slot.starts_at, sa.func.sum(Booking.places)))
         .where(_in_period(windows, school_ids), Booking.status.in_(BOOKED))
-        .group_by(School.timezone, hour)
+        .group_by(School.timezone, Slot.starts_at)
     )
-    heat: dict[tuple[int, int], int] = defaultdict(int)
-    for timezone, utc, places in session.execute(query):
-        local = clock.to_local(read_hour(utc), clock.zone(timezone))
+    for timezone, starts_at, places in session.execute(query):
+        local = clock.to_local(starts_at, clock.zone(timezone))
         heat[(local.weekday(), local.hour)] += int(places or 0)
-    return dict(heat)
 
 
 CSV_COLUMNS = (

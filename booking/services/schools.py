@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload
 
 from booking.models import ACTIVE_STATUSES, Booking, Facility, School, Slot, User
-from booking.services import audit, clock, supply
+from booking.services import audit, clock, supply, usage_days
 from booking.services.errors import Conflict, NotFound, ReasonRequired, ValidationFailed
 
 CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,19}")
@@ -136,6 +136,12 @@ def update_school(
         if before[name] != values[name]
     }
     session.flush()
+    if "timezone" in changed:
+        # Its slots now belong to other local days.
+        usage_days.rebuild_facilities(
+            session,
+            session.scalars(sa.select(Facility.id).where(Facility.school_id == school.id)).all(),
+        )
     audit.record(
         session,
         actor=actor,

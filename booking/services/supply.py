@@ -34,7 +34,7 @@ from booking.models import (
     User,
     WaitlistEntry,
 )
-from booking.services import audit, clock, notices, waitlist
+from booking.services import audit, clock, notices, usage_days, waitlist
 from booking.services.bookings import transition
 from booking.services.calendar import load_calendar
 from booking.services.errors import Conflict, ValidationFailed
@@ -491,6 +491,9 @@ def change_facility(
     for name, value in changes.items():
         setattr(facility, name, value)
     session.flush()
+    if before.get("is_exclusive", facility.is_exclusive) != facility.is_exclusive:
+        # A hall's visitors are its expected attendance: every settled day changes.
+        usage_days.rebuild_facilities(session, [facility.id])
     audit.record(
         session,
         actor=actor,

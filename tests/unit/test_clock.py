@@ -62,3 +62,16 @@ def test_days_and_week_start():
 def test_unknown_timezone_is_refused():
     with pytest.raises(clock.UnknownTimezone):
         clock.zone("Mars/Olympus_Mons")
+
+
+def test_offset_spans_cut_where_the_zone_changes_its_offset():
+    new_york = clock.zone("America/New_York")
+    start = datetime(2026, 10, 31, 4, tzinfo=UTC)  # midnight, daylight time
+    end = datetime(2026, 11, 2, 5, tzinfo=UTC)  # midnight, standard time
+    change = datetime(2026, 11, 1, 6, tzinfo=UTC)  # 02:00 daylight time becomes 01:00
+    assert clock.offset_spans(start, end, new_york) == [
+        (start, change, -4 * 3600),
+        (change, end, -5 * 3600),
+    ]
+    kathmandu = clock.zone("Asia/Kathmandu")
+    assert clock.offset_spans(start, end, kathmandu) == [(start, end, 5 * 3600 + 45 * 60)]
