@@ -46,6 +46,7 @@ TEXT = {
         "booked": "预约成功。入校时请出示此预约码。",
         "confirmed": "已确认",
         "cancel": "取消预约",
+        "cancel_yes": "是的，取消此预约",
         "calendar": "加入日历（.ics）",
         "my_bookings": "我的预约",
         "cancelled": "已取消",
@@ -77,6 +78,7 @@ TEXT = {
         "booked": "Booked. Show this code at the gate.",
         "confirmed": "Confirmed",
         "cancel": "Cancel this booking",
+        "cancel_yes": "Yes, cancel this booking",
         "calendar": "Add to calendar (.ics)",
         "my_bookings": "My bookings",
         "cancelled": "Cancelled",
@@ -180,6 +182,8 @@ def test_newcomer_registers_books_and_cancels(make_page, screenshot, locale):
     row.get_by_role("link").click()
     expect(page).to_have_url(re.compile(f"/bookings/{code}$"))
     main(page).get_by_role("button", name=text["cancel"]).click()
+    expect(page).to_have_url(re.compile(f"/bookings/{code}/cancel$"))
+    main(page).get_by_role("button", name=text["cancel_yes"]).click()
 
     expect(page).to_have_url(re.compile(r"/me/bookings$"))
     expect(main(page).get_by_role("status")).to_have_text(

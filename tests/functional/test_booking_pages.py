@@ -81,13 +81,24 @@ def test_book_a_reading_room_see_the_code_and_qr_and_cancel(
     assert ics.mimetype == "text/calendar"
     assert b"TZID=Asia/Shanghai" in ics.data
     assert code.encode() in ics.data
+    assert "STATUS:CONFIRMED" in ics.data.decode()
+    assert "SEQUENCE:1" in ics.data.decode()
+    assert f"/bookings/{code}" in ics.data.decode().replace("\r\n ", "")
     mine = client.get("/me/bookings", headers=EN)
     assert code in mine.text
+    # Cancelling asks first; asking changes nothing.
+    assert f'href="/bookings/{code}/cancel"' in detail.text
+    asked = client.get(f"/bookings/{code}/cancel", headers=EN)
+    assert f"Cancel booking {code}?" in asked.text
+    assert "Yes, cancel this booking" in asked.text
+    assert booking_of(app, code).status == BookingStatus.CONFIRMED
     cancelled = client.post(f"/bookings/{code}/cancel", headers=EN, follow_redirects=True)
     assert f"Booking {code} is cancelled" in cancelled.text
     assert booking_of(app, code).status == BookingStatus.CANCELLED
     with app.app_context():
         assert db.session.get(Slot, slot_id).held == 0
+    assert "STATUS:CANCELLED" in client.get(f"/bookings/{code}/calendar.ics").data.decode()
+    assert client.get(f"/bookings/{code}/cancel").headers["Location"] == f"/bookings/{code}"
 
 
 def test_the_week_view_marks_my_booking_and_links_free_slots(
@@ -201,6 +212,13 @@ def test_hall_and_parking_forms_ask_what_their_kind_needs(
     assert "Awaiting approval" in sent.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sent.text
     assert "<script>alert(1)</script>" not in sent.text
+    # A request is no gate pass: no QR code, no "show this at the gate".
+    assert "This is not a gate pass yet" in sent.text
+    assert "<svg" not in sent.text
+    assert "at the gate" not in sent.text
+    hall_code = sent.request.path.rsplit("/", 1)[-1]
+    ics = client.get(f"/bookings/{hall_code}/calendar.ics").data.decode()
+    assert "STATUS:TENTATIVE" in ics
 
     parking = make_facility(kind=FacilityKind.PARKING, capacity=10)
     parking_slot = make_live_slot(parking, days=3)

@@ -178,13 +178,14 @@ def booking_detail(code: str) -> str:
     booking = own_booking_or_404(code)
     policy = policy_for(db.session, booking.slot.facility_id)
     now = utcnow()
+    gate_pass = booking.status in (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
     return render_template(
         "residents/booking.html",
         booking=booking,
         slot=booking.slot,
         facility=booking.slot.facility,
         school=booking.slot.facility.school,
-        qr=qr_svg(checkin_url(booking)),
+        qr=qr_svg(checkin_url(booking)) if gate_pass else None,
         can_cancel=booking.is_active and now <= bookings.cancel_deadline(booking, policy),
         deadline=bookings.cancel_deadline(booking, policy),
     )
@@ -197,10 +198,21 @@ def booking_calendar(code: str) -> Response:
     return download(booking_ics(booking), "text/calendar", f"booking-{booking.code}.ics")
 
 
-@blueprint.route("/bookings/<code>/cancel", methods=["POST"])
+@blueprint.route("/bookings/<code>/cancel", methods=["GET", "POST"])
 @resident_required
-def cancel_booking(code: str) -> Response | tuple[str, int]:
+def cancel_booking(code: str) -> Response | str | tuple[str, int]:
+    """GET asks for confirmation; POST cancels."""
     booking = own_booking_or_404(code)
+    if request.method == "GET":
+        if not booking.is_active:
+            return redirect(url_for("residents.booking_detail", code=code))
+        return render_template(
+            "residents/cancel.html",
+            booking=booking,
+            slot=booking.slot,
+            facility=booking.slot.facility,
+            school=booking.slot.facility.school,
+        )
     try:
         cancellations.cancel_by_resident(
             db.session,
