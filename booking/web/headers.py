@@ -69,6 +69,13 @@ def set_cache_control(response: Response) -> None:
         response.headers["Cache-Control"] = PERSONAL_CACHE
 
 
+def vary_by_language(response: Response) -> None:
+    """The language follows Accept-Language and the language cookie: a shared
+    cache must not hand one reader's language to another."""
+    if request.endpoint != "static":
+        response.vary.update(["Accept-Language", "Cookie"])
+
+
 def register(app: Flask) -> None:
     hsts_seconds = int(app.config.get("HSTS_SECONDS") or 0)
 
@@ -76,4 +83,5 @@ def register(app: Flask) -> None:
     def headers(response: Response) -> Response:
         add_security_headers(response, hsts_seconds)
         set_cache_control(response)
+        vary_by_language(response)
         return response

@@ -49,6 +49,29 @@ def home() -> str:
     )
 
 
+# Crawlers may read the schools, facilities and free times; nothing behind a login.
+ROBOTS = (
+    "User-agent: *",
+    "Disallow: /account",
+    "Disallow: /admin/",
+    "Disallow: /api/",
+    "Disallow: /auth/",
+    "Disallow: /bookings/",
+    "Disallow: /me/",
+    "Disallow: /notices",
+    "Disallow: /slots/",
+    "Disallow: /staff/",
+    "Disallow: /waitlist/",
+)
+
+
+@blueprint.route("/robots.txt")
+def robots() -> Response:
+    response = make_response("\n".join(ROBOTS) + "\n")
+    response.mimetype = "text/plain"
+    return response
+
+
 @blueprint.route("/schools/<code>")
 def school(code: str) -> str:
     found = db.session.scalar(
