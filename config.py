@@ -115,6 +115,11 @@ class Config:
     MAX_CONTENT_LENGTH = _whole_number("MAX_CONTENT_LENGTH", 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = 500_000
     MAX_FORM_PARTS = 1_000
+    # Where "Map" links go: {query} becomes the school's name and address, URL-encoded.
+    # A link only (no map script is loaded); empty: no map links.
+    MAP_URL_TEMPLATE = os.environ.get(
+        "MAP_URL_TEMPLATE", "https://uri.amap.com/search?keyword={query}"
+    )
     # Strict-Transport-Security max-age in seconds; 0 sends none (production sends a year).
     HSTS_SECONDS = 0
     PRODUCTION = False

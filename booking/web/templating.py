@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from babel.dates import format_date, format_datetime, format_time
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 from booking import labels
@@ -54,12 +55,27 @@ def localized_name(record: Any) -> str:
     return str(record.name)
 
 
+def map_url(school: Any) -> str:
+    """The map provider's page for the school (MAP_URL_TEMPLATE), or "" when unset."""
+    template = current_app.config.get("MAP_URL_TEMPLATE") or ""
+    if not template:
+        return ""
+    return template.replace("{query}", quote(f"{school.name} {school.address or ''}".strip()))
+
+
+def tel_url(phone: str) -> str:
+    """A tel: link for a phone number as staff wrote it (0769-12345678, 138 0000 0000)."""
+    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_date_iso)
     app.add_template_filter(localized_name)
+    app.add_template_filter(map_url)
+    app.add_template_filter(tel_url)
     app.add_template_filter(labels.reason_text)
 
     from booking.web.residents.views import unread_notices

@@ -106,3 +106,21 @@ def test_no_aria_label_on_plain_elements(app, client, reading, make_user):
     client.post("/auth/login", data={"phone": "13700000001", "password": PASSWORD})
     html = client.get("/", headers=EN).text
     assert not re.search(r"<(span|p|div)[^>]*aria-label=", html)
+
+
+def test_schools_have_a_map_link_and_a_phone_to_tap(app, client, make_school, make_facility):
+    school = make_school(
+        code="NC-M1", address="南城街道宏远路 18 号", contact_phone="0769-1234 5678"
+    )
+    facility = make_facility(school)
+    for path in ("/schools/NC-M1", f"/facilities/{facility.id}"):
+        html = client.get(path, headers=EN).text
+        assert 'href="tel:076912345678"' in html, path
+        assert "https://uri.amap.com/search?keyword=" in html, path
+        assert "%E5%AE%8F%E8%BF%9C%E8%B7%AF" in html, path  # 宏远路, encoded
+        assert "Map and directions" in html
+    app.config["MAP_URL_TEMPLATE"] = "https://maps.example.org/?q={query}"
+    html = client.get("/schools/NC-M1", headers=EN).text
+    assert "https://maps.example.org/?q=" in html
+    app.config["MAP_URL_TEMPLATE"] = ""
+    assert "Map and directions" not in client.get("/schools/NC-M1", headers=EN).text

@@ -384,6 +384,9 @@ def test_a_closure_is_previewed_with_the_bookings_it_cancels_then_confirmed(app,
     assert preview.status_code == 200
     assert "Before you confirm" in preview.text
     assert "1 booking will be cancelled, and its resident told why." in preview.text
+    assert (
+        '<button type="submit" class="danger">Confirm and cancel 1 booking</button>' in preview.text
+    )
     assert "CAR010" in preview.text
     assert status_of(app, "CAR010") == BookingStatus.CONFIRMED  # a preview changes nothing
     with app.app_context():
