@@ -470,6 +470,9 @@ def test_registration_keeps_the_page_the_resident_came_from(client, app):
     assert response.headers["Location"] == "/facilities/3"
     login_page = app.test_client().get("/auth/login", query_string={"next": "/facilities/3"})
     assert 'href="/auth/register?next=/facilities/3"' in login_page.text
+    # The header's Register link comes back to the page it was followed from.
+    facility_page = app.test_client().get("/find")
+    assert 'href="/auth/register?next=/find"' in facility_page.text
 
 
 # Deleting the account
