@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from booking.models import BookingStatus, ClosureReason, DayKind, DayType, FacilityKind
+from booking.models import BookingStatus, ClosureReason, DayKind, DayType, FacilityKind, Role
 
 FACILITY_KINDS = {
     FacilityKind.LECTURE_HALL: _l("Lecture hall"),
@@ -132,3 +132,11 @@ def reason_text(reason: str | None) -> str:
         return ""
     known = SYSTEM_REASONS.get(reason)
     return str(known) if known is not None else reason
+
+
+def audit_action(action: str, actor_role: Role | None) -> str:
+    """An audit entry's action by name: a booking staff confirm is a request they
+    approved, one a resident's booking confirmed at once."""
+    if action == "booking.confirmed" and actor_role in (Role.STAFF, Role.ADMIN):
+        return str(_l("Request approved"))
+    return str(AUDIT_ACTIONS.get(action, action))

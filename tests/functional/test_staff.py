@@ -256,6 +256,16 @@ def test_audit_log_shows_decisions_filterable(app, client, world):
     assert "申请被拒绝" in client.get("/staff/audit", headers={"Accept-Language": "zh-CN"}).text
 
 
+def test_audit_entries_name_approvals_and_link_to_their_booking(app, client, world):
+    add_booking(app, world["hall"], world["ann"], "HALL06")
+    login(client, "13900000001")
+    client.post("/staff/requests/HALL06/approve", data={"version": 1})
+    log = client.get("/staff/audit", query_string={"action": "booking"}, headers=EN).text
+    assert "Request approved" in log
+    assert "Booking confirmed" not in log
+    assert '<a href="/staff/requests/HALL06"><code>HALL06</code></a>' in log
+
+
 def test_every_staff_route_answers_404_for_another_schools_records(app, client, world):
     add_booking(app, world["other_hall"], world["bo"], "THERE1")
     login(client, "13900000001")
