@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 
@@ -24,10 +24,18 @@ def html_lang() -> str:
     return "zh-Hans" if _locale() == "zh_Hans" else _locale()
 
 
+# One way to write a day and a time in each language, always on the 24-hour clock:
+# "short" with the weekday and no year (Sat, Dec 5 08:30; 12月5日周六 08:30),
+# "medium" with the year (Sat, Dec 5, 2026 08:30).
+DATETIME_SKELETONS = {"short": "MMMEd", "medium": "yMMMEd"}
+
+
 def local_datetime(instant: datetime | None, timezone: str, style: str = "medium") -> str:
     if instant is None:
         return ""
-    return format_datetime(instant, style, tzinfo=zone(timezone), locale=_locale())
+    local = instant.astimezone(zone(timezone))
+    day = format_skeleton(DATETIME_SKELETONS[style], local, locale=_locale())
+    return f"{day} {format_time(local, 'HH:mm', locale=_locale())}"
 
 
 def local_time(instant: datetime | None, timezone: str) -> str:
