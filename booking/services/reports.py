@@ -53,7 +53,7 @@ from booking.models import (
 )
 from booking.models.settings import DistrictSettings
 from booking.services import clock
-from booking.services.aggregates import median, seconds_between
+from booking.services.aggregates import medians, seconds_between
 from booking.services.errors import ValidationFailed
 
 S = BookingStatus
@@ -584,39 +584,21 @@ def _approval_figures(
         Grouping.KIND: ["school_id", "kind"],
         Grouping.FACILITY: ["school_id", "kind", "facility_id"],
     }[grouping]
-    levels = (("count", ["facility_id"]), ("group", keys), ("kind", ["kind"]), ("total", []))
-    parts = []
-    for label, group_keys in levels:
-        source = sa.select(
-            *(approvals.c[key] for key in ["school_id", "kind", "facility_id", "delay"])
-        )
-        part = median(source, group_keys, "delay").subquery()
-        columns = [
-            part.c[name] if name in group_keys else sa.null()
-            for name in ["school_id", "kind", "facility_id"]
-        ]
-        parts.append(
-            sa.select(
-                sa.literal(label).label("level"),
-                *(sa.cast(c, sa.String(20)).label(f"k{i}") for i, c in enumerate(columns)),
-                part.c.count,
-                part.c.median,
-            )
-        )
+    levels = {"count": ["facility_id"], "group": keys, "kind": ["kind"], "total": []}
     result: dict[tuple[Any, ...], float] = {}
-    for level, school_id, kind, facility_id, count, middle in session.execute(sa.union_all(*parts)):
-        if level == "count":
-            out[int(facility_id)].approvals = int(count)
+    for row in session.execute(medians(session, approvals, levels, "delay")).mappings():
+        if row["level"] == "count":
+            out[int(row["facility_id"])].approvals = int(row["count"])
             continue
-        if middle is None:
+        if row["median"] is None:
             continue
         values = {
-            "school_id": int(school_id) if school_id is not None else None,
-            "kind": FacilityKind(kind) if kind is not None else None,
-            "facility_id": int(facility_id) if facility_id is not None else None,
+            "school_id": int(row["school_id"]) if row["school_id"] is not None else None,
+            "kind": FacilityKind(row["kind"]) if row["kind"] is not None else None,
+            "facility_id": int(row["facility_id"]) if row["facility_id"] is not None else None,
         }
-        group_keys = dict(levels)[level]
-        result[(level, *(values[key] for key in group_keys))] = float(middle)
+        level = row["level"]
+        result[(level, *(values[key] for key in levels[level]))] = float(row["median"])
     return result
 
 
