@@ -53,7 +53,7 @@ from booking.models import (
 )
 from booking.models.settings import DistrictSettings
 from booking.services import clock
-from booking.services.aggregates import median, seconds_between
+from booking.services.aggregates import dialect, medians, seconds_between
 from booking.services.errors import ValidationFailed
 
 S = BookingStatus
@@ -228,6 +228,7 @@ def usage_report(
     facilities = _facilities(session, school_ids)
     stored, tail = split_period(period, covered_through(session))
     windows = _windows(tail, {f.timezone for f in facilities.values()}) if tail else []
+    tail_ids = _tail_slot_ids(session, tail, windows, school_ids)
     if not facilities:
         stored = None
     per_facility: dict[int, Figures] = defaultdict(Figures)
@@ -237,12 +238,14 @@ def usage_report(
         _stored_heat(session, stored, school_ids, heat)
     if windows:
         _slot_figures(session, windows, school_ids, per_facility)
-        _booking_figures(session, windows, school_ids, per_facility)
-        _waitlist_figures(session, windows, school_ids, per_facility)
-        _heat(session, windows, school_ids, heat)
+        _booking_figures(session, windows, school_ids, tail_ids, per_facility)
+        _waitlist_figures(session, windows, school_ids, tail_ids, per_facility)
+        _heat(session, windows, school_ids, tail_ids, heat)
     medians: dict[tuple[Any, ...], float] = {}
     if stored or windows:
-        medians = _approval_figures(session, stored, windows, school_ids, grouping, per_facility)
+        medians = _approval_figures(
+            session, stored, windows, tail_ids, school_ids, grouping, per_facility
+        )
 
     rows: dict[tuple[Any, ...], UsageRow] = {}
     by_kind: dict[FacilityKind, UsageRow] = {}
@@ -370,6 +373,40 @@ def _in_period(
     return condition
 
 
+# Up to a week of raw tail, its bookings are reached through its slots.
+SHORT_TAIL_DAYS = 7
+
+
+def _tail_slot_ids(
+    session: Session,
+    tail: Period | None,
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+) -> sa.ColumnElement[Any] | None:
+    """On PostgreSQL, for a tail of a few days, the array of its slots' ids.
+
+    Costing each index probe as a disk read, the planner would rather
+    hash-join a scan of every booking with the tail's slots; an array of ids
+    leads it to their bookings through ix_bookings_slot_status (README,
+    "Reports"). Past a week the scan is no dearer."""
+    if tail is None or tail.days > SHORT_TAIL_DAYS or dialect(session) != "postgresql":
+        return None
+    ids = from_slots(sa.select(Slot.id).select_from(Slot)).where(_in_period(windows, school_ids))
+    return sa.func.array(ids.correlate(None).scalar_subquery())
+
+
+def _reached_in_period(
+    windows: list[tuple[str, datetime, datetime]],
+    school_ids: list[int] | None,
+    slot_id: sa.ColumnElement[int],
+    tail_ids: sa.ColumnElement[Any] | None,
+) -> sa.ColumnElement[bool]:
+    """`_in_period` for rows joined through `slot_id` (bookings, waitlist entries)."""
+    if tail_ids is None:
+        return _in_period(windows, school_ids)
+    return sa.and_(_in_period(windows, school_ids), slot_id == sa.any_(tail_ids))
+
+
 def count_if(condition: sa.ColumnElement[bool], value: Any = 1) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
@@ -492,11 +529,12 @@ def _booking_figures(
     session: Session,
     windows: list[tuple[str, datetime, datetime]],
     school_ids: list[int] | None,
+    tail_ids: sa.ColumnElement[Any] | None,
     out: dict[int, Figures],
 ) -> None:
     columns = booking_columns()
     query = from_bookings(sa.select(Slot.facility_id, *columns))
-    query = query.where(_in_period(windows, school_ids))
+    query = query.where(_reached_in_period(windows, school_ids, Booking.slot_id, tail_ids))
     _add(out, session.execute(query.group_by(Slot.facility_id)), [c.name for c in columns])
 
 
@@ -504,10 +542,12 @@ def _waitlist_figures(
     session: Session,
     windows: list[tuple[str, datetime, datetime]],
     school_ids: list[int] | None,
+    tail_ids: sa.ColumnElement[Any] | None,
     out: dict[int, Figures],
 ) -> None:
     query = from_waitlist(sa.select(Slot.facility_id, sa.func.count()))
-    query = query.where(_in_period(windows, school_ids), SERVED)
+    in_period = _reached_in_period(windows, school_ids, WaitlistEntry.slot_id, tail_ids)
+    query = query.where(in_period, SERVED)
     _add(out, session.execute(query.group_by(Slot.facility_id)), ["waitlist_served"])
 
 
@@ -538,6 +578,7 @@ def _approval_source(
     session: Session,
     stored: Period | None,
     windows: list[tuple[str, datetime, datetime]],
+    tail_ids: sa.ColumnElement[Any] | None,
     school_ids: list[int] | None,
 ) -> sa.CTE:
     """The delays of the period: those kept for the covered days, and the raw
@@ -558,7 +599,7 @@ def _approval_source(
         parts.append(
             approvals(
                 session,
-                _in_period(windows, school_ids),
+                _reached_in_period(windows, school_ids, Booking.slot_id, tail_ids),
                 Facility.school_id.label("school_id"),
                 Facility.kind.label("kind"),
                 Slot.facility_id.label("facility_id"),
@@ -572,51 +613,34 @@ def _approval_figures(
     session: Session,
     stored: Period | None,
     windows: list[tuple[str, datetime, datetime]],
+    tail_ids: sa.ColumnElement[Any] | None,
     school_ids: list[int] | None,
     grouping: Grouping,
     out: dict[int, Figures],
 ) -> dict[tuple[Any, ...], float]:
     """Approvals per facility, and the median delay per row of `grouping`, per
     kind and in total: one statement, the approvals found once (a CTE)."""
-    approvals = _approval_source(session, stored, windows, school_ids)
+    approvals = _approval_source(session, stored, windows, tail_ids, school_ids)
     keys = {
         Grouping.SCHOOL: ["school_id"],
         Grouping.KIND: ["school_id", "kind"],
         Grouping.FACILITY: ["school_id", "kind", "facility_id"],
     }[grouping]
-    levels = (("count", ["facility_id"]), ("group", keys), ("kind", ["kind"]), ("total", []))
-    parts = []
-    for label, group_keys in levels:
-        source = sa.select(
-            *(approvals.c[key] for key in ["school_id", "kind", "facility_id", "delay"])
-        )
-        part = median(source, group_keys, "delay").subquery()
-        columns = [
-            part.c[name] if name in group_keys else sa.null()
-            for name in ["school_id", "kind", "facility_id"]
-        ]
-        parts.append(
-            sa.select(
-                sa.literal(label).label("level"),
-                *(sa.cast(c, sa.String(20)).label(f"k{i}") for i, c in enumerate(columns)),
-                part.c.count,
-                part.c.median,
-            )
-        )
+    levels = {"count": ["facility_id"], "group": keys, "kind": ["kind"], "total": []}
     result: dict[tuple[Any, ...], float] = {}
-    for level, school_id, kind, facility_id, count, middle in session.execute(sa.union_all(*parts)):
-        if level == "count":
-            out[int(facility_id)].approvals = int(count)
+    for row in session.execute(medians(session, approvals, levels, "delay")).mappings():
+        if row["level"] == "count":
+            out[int(row["facility_id"])].approvals = int(row["count"])
             continue
-        if middle is None:
+        if row["median"] is None:
             continue
         values = {
-            "school_id": int(school_id) if school_id is not None else None,
-            "kind": FacilityKind(kind) if kind is not None else None,
-            "facility_id": int(facility_id) if facility_id is not None else None,
+            "school_id": int(row["school_id"]) if row["school_id"] is not None else None,
+            "kind": FacilityKind(row["kind"]) if row["kind"] is not None else None,
+            "facility_id": int(row["facility_id"]) if row["facility_id"] is not None else None,
         }
-        group_keys = dict(levels)[level]
-        result[(level, *(values[key] for key in group_keys))] = float(middle)
+        level = row["level"]
+        result[(level, *(values[key] for key in levels[level]))] = float(row["median"])
     return result
 
 
@@ -636,6 +660,7 @@ def _heat(
     session: Session,
     windows: list[tuple[str, datetime, datetime]],
     school_ids: list[int] | None,
+    tail_ids: sa.ColumnElement[Any] | None,
     heat: dict[tuple[int, int], int],
 ) -> None:
     """Places booked per local weekday and hour the slot starts: summed per zone
@@ -643,7 +668,10 @@ def _heat(
     few thousand rows for a year), placed on the local clock here."""
     query = (
         from_bookings(sa.select(School.timezone, Slot.starts_at, sa.func.sum(Booking.places)))
-        .where(_in_period(windows, school_ids), Booking.status.in_(BOOKED))
+        .where(
+            _reached_in_period(windows, school_ids, Booking.slot_id, tail_ids),
+            Booking.status.in_(BOOKED),
+        )
         .group_by(School.timezone, Slot.starts_at)
     )
     for timezone, starts_at, places in session.execute(query):

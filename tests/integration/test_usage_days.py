@@ -5,6 +5,8 @@ through the table equals the report from the raw tables alone, for every
 grouping and for periods before, across and after the watermark. Both engines."""
 
 import random
+import statistics
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -244,6 +246,45 @@ def test_the_whole_range_covered_and_every_outcome_present(db_session, district)
     ):
         assert getattr(total, name) > 0, name
     assert total.median_approval_seconds is not None
+
+
+def test_the_medians_are_the_middle_delays(db_session, district):
+    """The mean of the two middle delays when their count is even: PostgreSQL's
+    percentile_cont and SQLite's windows alike, stored and raw days mixed."""
+    covered_through(db_session, WATERMARK)
+    delays = defaultdict(list)
+    query = (
+        sa.select(Facility.school_id, Facility.kind, Facility.id, AuditEvent.at, Booking.created_at)
+        .join(Booking, AuditEvent.target_id == Booking.id)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .join(Facility, Slot.facility_id == Facility.id)
+        .where(AuditEvent.action == "booking.confirmed", AuditEvent.actor_id != Booking.resident_id)
+    )
+    for school_id, kind, facility_id, at, made in db_session.execute(query):
+        seconds = (at - made).total_seconds()
+        for key in (
+            (school_id,),
+            (school_id, kind),
+            (school_id, kind, facility_id),
+            ("kind", kind),
+            ("total",),
+        ):
+            delays[key].append(seconds)
+    assert any(len(values) % 2 == 0 and len(values) > 2 for values in delays.values())
+
+    def expected(key):
+        return statistics.median(delays[key]) if key in delays else None
+
+    period = PERIODS[3]  # all of it
+    for grouping in Grouping:
+        report = reports.usage_report(db_session, period, grouping=grouping)
+        for row in report.rows:
+            key = tuple(k for k in (row.school_id, row.kind, row.facility_id) if k is not None)
+            assert row.figures.median_approval_seconds == expected(key), (grouping, key)
+            assert row.figures.approvals == len(delays.get(key, []))
+        for row in report.by_kind:
+            assert row.figures.median_approval_seconds == expected(("kind", row.kind))
+        assert report.total.median_approval_seconds == expected(("total",))
 
 
 def test_a_change_in_the_raw_tail_shows_up(db_session, district):
