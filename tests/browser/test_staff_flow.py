@@ -57,7 +57,7 @@ TEXT = {
         "decline_reason": "拒绝理由（居民可见）",
         "approved_flash": "申请 {code} 已批准，已通知居民。",
         "audit": "操作日志",
-        "booking_confirmed": "预约确认",
+        "booking_confirmed": "申请已批准",
         "check_in": "签到",
         "booking_code": "预约码",
         "look_up": "查询",
@@ -90,7 +90,7 @@ TEXT = {
         "decline_reason": "Reason for declining (the resident sees it)",
         "approved_flash": "Request {code} approved; the resident is told.",
         "audit": "Audit log",
-        "booking_confirmed": "Booking confirmed",
+        "booking_confirmed": "Request approved",
         "check_in": "Check in",
         "booking_code": "Booking code",
         "look_up": "Look up",
@@ -356,7 +356,7 @@ def test_staff_approves_a_hall_request(app, open_page, screenshot, locale, devic
     assert status_of(app, code) is BookingStatus.CONFIRMED
     screenshot(page, f"{locale}-{device}-3-approved")
 
-    # The audit log shows the confirmation, in the page's language.
+    # The audit log shows the approval, in the page's language.
     staff_nav(page).get_by_role("link", name=str(text["audit"])).click()
     expect(page).to_have_url(re.compile(r"/staff/audit$"))
     expect(audit_row(page, code, str(text["booking_confirmed"]))).to_have_count(1)
