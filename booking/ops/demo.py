@@ -357,9 +357,15 @@ VISITOR_TERMS = """1. 凭预约码和本人身份证从指定校门进入，服�
 
 
 def load_demo(
-    session: Session, *, now: datetime, today: date, progress: Callable[[str], None] = print
+    session: Session,
+    *,
+    now: datetime,
+    today: date,
+    progress: Callable[[str], None] = print,
+    with_history: bool = True,
 ) -> dict[str, int]:
-    """Create what is missing of the demo district; returns what was created."""
+    """Create what is missing of the demo district; returns what was created.
+    `with_history` adds the past month that last month's report shows."""
     created = {"schools": 0, "facilities": 0, "users": 0, "policies": 0}
     created["calendar_periods"] = load_calendar(session, today)
     if session.scalar(sa.select(BookingPolicy).where(BookingPolicy.is_district_default)) is None:
@@ -412,6 +418,8 @@ def load_demo(
         # The plan pilots sharing at 2 private schools; every public school is expected.
         session.add(DistrictSettings(id=1, target_private_schools=2, updated_at=now))
     session.flush()
+    if not with_history:
+        return created
     created["bookings"] = history.load_history(
         session, codes=[spec.code for spec in SCHOOLS], now=now, today=today
     )
