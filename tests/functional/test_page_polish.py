@@ -1,10 +1,13 @@
 """What search engines, shared caches and assistive technology read of the pages."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
-from booking.models import FacilityKind, Role
+from booking.extensions import db
+from booking.models import FacilityKind, Notice, Role, Slot
+from booking.services.clock import local_date, utcnow, zone
 from tests.conftest import PASSWORD
 
 EN = {"Accept-Language": "en"}
@@ -71,12 +74,6 @@ def test_the_login_phone_field_is_text_with_a_phone_keyboard(client):
 
 
 def test_slot_links_are_named_by_day_and_time(app, client, reading, make_user):
-    from datetime import timedelta
-
-    from booking.extensions import db
-    from booking.models import Slot
-    from booking.services.clock import local_date, utcnow, zone
-
     now = utcnow().replace(second=0, microsecond=0)
     with app.app_context():
         slot = Slot(
@@ -102,9 +99,14 @@ def test_slot_links_are_named_by_day_and_time(app, client, reading, make_user):
 
 
 def test_no_aria_label_on_plain_elements(app, client, reading, make_user):
-    make_user(phone="13700000001")
+    user = make_user(phone="13700000001")
+    with app.app_context():  # an unread notice, so the header shows its badge
+        db.session.add(Notice(user_id=user.id, kind="test", subject="s", body="b"))
+        db.session.commit()
     client.post("/auth/login", data={"phone": "13700000001", "password": PASSWORD})
     html = client.get("/", headers=EN).text
+    assert 'class="badge"' in html
+    assert "1 unread" in html
     assert not re.search(r"<(span|p|div)[^>]*aria-label=", html)
 
 
