@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from markupsafe import Markup, escape
 
 from booking import labels
 from booking.services.clock import zone
@@ -63,6 +64,28 @@ def localized_name(record: Any) -> str:
     return str(record.name)
 
 
+def localized_text(record: Any, field: str) -> Markup:
+    """A text field typed in both languages (`field` in Chinese, `field`_en in English),
+    in the reader's language. When that language is missing the other one is shown,
+    marked with its `lang` and a visible note, never silently."""
+    chinese = str(getattr(record, field, None) or "").strip()
+    english = str(getattr(record, f"{field}_en", None) or "").strip()
+    wants_english = _locale() != "zh_Hans"
+    if wants_english and english or not wants_english and chinese:
+        return escape(english if wants_english else chinese)
+    if wants_english and chinese:
+        return _marked(chinese, "zh-Hans", gettext("(in Chinese only)"))
+    if english:
+        return _marked(english, "en", gettext("(in English only)"))
+    return Markup("")
+
+
+def _marked(text: str, lang: str, note: str) -> Markup:
+    return Markup('<span lang="{}">{}</span> <small class="fallback">{}</small>').format(
+        lang, text, note
+    )
+
+
 def map_url(school: Any) -> str:
     """The map provider's page for the school (MAP_URL_TEMPLATE), or "" when unset."""
     template = current_app.config.get("MAP_URL_TEMPLATE") or ""
@@ -82,6 +105,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(local_date_iso)
     app.add_template_filter(localized_name)
+    app.add_template_filter(localized_text)
     app.add_template_filter(map_url)
     app.add_template_filter(tel_url)
     app.add_template_filter(labels.reason_text)
