@@ -1,5 +1,11 @@
 """Translatable display names of the domain's enumerations."""
 
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton, format_time
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from booking.models import BookingStatus, ClosureReason, DayKind, DayType, FacilityKind, Role
@@ -122,7 +128,44 @@ SYSTEM_REASONS = {
     "hall_given_to_another": _l("The hall was given to another request for the same time."),
     "not_decided": _l("The school did not decide before the time began."),
     "not_checked_in": _l("Not checked in by the end of the time and its grace period."),
+    "opening_hours_changed": _l("Opening hours changed"),
+    "calendar_changed": _l("District calendar changed"),
 }
+
+# A stored reason is a system kind ("not_decided"), a kind with words people typed
+# ("calendar_changed:国庆节", "closure.weather:台风红色预警"), or words alone.
+# Words typed in both languages keep both, Chinese first, split by BOTH_LANGUAGES.
+BOTH_LANGUAGES = "\x1f"
+
+
+def stored_reason(kind: str, chinese: str = "", english: str | None = None) -> str:
+    """A reason to store: its kind, and what staff typed in each language."""
+    words = chinese.strip()
+    if english and english.strip():
+        words = f"{words}{BOTH_LANGUAGES}{english.strip()}"
+    return f"{kind}:{words}" if words else kind
+
+
+def closure_reason(reason: ClosureReason, note: str = "", note_en: str | None = None) -> str:
+    return stored_reason(f"closure.{reason.value}", note, note_en)
+
+
+def _kind_label(kind: str) -> str | None:
+    if kind in SYSTEM_REASONS:
+        return str(SYSTEM_REASONS[kind])
+    if kind.startswith("closure."):
+        try:
+            return str(CLOSURE_REASONS[ClosureReason(kind.removeprefix("closure."))])
+        except ValueError:
+            return None
+    return None
+
+
+def _in_reader_language(words: str) -> str:
+    chinese, _sep, english = words.partition(BOTH_LANGUAGES)
+    if str(get_locale() or "zh_Hans") != "zh_Hans" and english:
+        return english
+    return chinese or english
 
 
 def reason_text(reason: str | None) -> str:
@@ -130,8 +173,20 @@ def reason_text(reason: str | None) -> str:
     words typed by staff as they were typed."""
     if not reason:
         return ""
-    known = SYSTEM_REASONS.get(reason)
-    return str(known) if known is not None else reason
+    kind, sep, words = reason.partition(":")
+    label = _kind_label(kind)
+    if label is None:
+        return _in_reader_language(reason)
+    if not sep or not words:
+        return label
+    return f"{label}: {_in_reader_language(words)}"
+
+
+def localized_name(record: Any) -> str:
+    """A school's or facility's name in the reader's language, where it has one."""
+    if str(get_locale() or "zh_Hans") != "zh_Hans" and getattr(record, "name_en", None):
+        return str(record.name_en)
+    return str(record.name)
 
 
 def audit_action(action: str, actor_role: Role | None) -> str:
@@ -140,3 +195,19 @@ def audit_action(action: str, actor_role: Role | None) -> str:
     if action == "booking.confirmed" and actor_role in (Role.STAFF, Role.ADMIN):
         return str(_l("Request approved"))
     return str(AUDIT_ACTIONS.get(action, action))
+
+
+# One way to write a day and a time in each language, always on the 24-hour clock:
+# "short" with the weekday and no year (Sat, Dec 5 08:30; 12月5日周六 08:30),
+# "medium" with the year (Sat, Dec 5, 2026 08:30).
+DATETIME_SKELETONS = {"short": "MMMEd", "medium": "yMMMEd"}
+
+
+def local_datetime(instant: datetime | None, timezone: str, style: str = "medium") -> str:
+    """An instant as the reader reads it: in `timezone`, in their language."""
+    if instant is None:
+        return ""
+    locale = str(get_locale() or "zh_Hans")
+    local = instant.astimezone(ZoneInfo(timezone))
+    day = format_skeleton(DATETIME_SKELETONS[style], local, locale=locale)
+    return f"{day} {format_time(local, 'HH:mm', locale=locale)}"

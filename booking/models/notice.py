@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,9 +33,8 @@ class Notice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(40))
-    # Rendered in the user's language when created, so the outbox can send it as is.
-    subject: Mapped[str] = mapped_column(sa.String(200))
-    body: Mapped[str] = mapped_column(sa.Text)
+    # What the words of its kind are made of; rendered in the reader's language when read.
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

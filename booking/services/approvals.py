@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload
 
-from booking.labels import reason_text
 from booking.models import Booking, BookingStatus, Facility, Slot, User
 from booking.services import notices, waitlist
-from booking.services.bookings import describe, transition
+from booking.services.bookings import transition
 from booking.services.errors import Conflict, ReasonRequired
 
 S = BookingStatus
@@ -101,32 +99,12 @@ def reject(
 
 
 def _tell_decision(session: Session, booking: Booking, now: datetime) -> None:
-    def render() -> tuple[str, str]:
-        facts = describe(booking)
-        if booking.status == S.CONFIRMED:
-            return (
-                _("Request %(code)s approved", code=booking.code),
-                _(
-                    "The school approved your request %(code)s for %(school)s, %(facility)s on "
-                    "%(when)s. Show the code at the gate.",
-                    **facts,
-                ),
-            )
-        return (
-            _("Request %(code)s declined", code=booking.code),
-            _(
-                "The school declined your request %(code)s for %(school)s, %(facility)s on "
-                "%(when)s: %(reason)s",
-                reason=reason_text(booking.reason) or "-",
-                **facts,
-            ),
-        )
-
+    approved = booking.status == S.CONFIRMED
     notices.notify(
         session,
         booking.resident,
-        kind=f"booking_{booking.status.value}",
+        kind="request_approved" if approved else "request_declined",
         booking_id=booking.id,
         now=now,
-        render=render,
+        params={} if approved else {"reason": booking.reason or ""},
     )

@@ -169,8 +169,6 @@ class NewBooking:
     terms_id: int | None
     now: datetime
     notice_kind: str
-    notice_subject: str
-    notice_body: str
     notice_by_mail: bool
 
     def booking_values(self) -> dict[str, Any]:
@@ -205,8 +203,7 @@ class NewBooking:
         return {
             "user_id": self.resident_id,
             "kind": self.notice_kind,
-            "subject": self.notice_subject[:200],
-            "body": self.notice_body,
+            "params": {},
             "created_at": self.now,
             "read_at": None,
             "delivery_status": pending.value,
@@ -249,10 +246,10 @@ _PG_BOOK = sa.text(
                CAST(:school_id AS INTEGER), CAST(:details AS JSON)
         FROM booked
     ), noticed AS (
-        INSERT INTO notices (user_id, kind, subject, body, booking_id, created_at,
+        INSERT INTO notices (user_id, kind, params, booking_id, created_at,
                              delivery_status, attempts, next_attempt_at)
         SELECT CAST(:resident_id AS INTEGER), CAST(:notice_kind AS VARCHAR),
-               CAST(:subject AS VARCHAR), CAST(:body AS TEXT), booked.id, :now,
+               CAST('{}' AS JSON), booked.id, :now,
                CAST(:delivery_status AS VARCHAR), 0, CAST(:next_attempt_at AS TIMESTAMPTZ)
         FROM booked
     )
@@ -283,8 +280,6 @@ def _write_in_one_statement(session: Session, new: NewBooking) -> Written:
             "school_id": audit["school_id"],
             "details": audit["details"],
             "notice_kind": notice["kind"],
-            "subject": notice["subject"],
-            "body": notice["body"],
             "delivery_status": notice["delivery_status"],
             "next_attempt_at": notice["next_attempt_at"],
         },

@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_datetime
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from booking import labels
 from booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -132,9 +131,7 @@ def new_code() -> str:
 
 def local_text(instant: datetime, school: School) -> str:
     """An instant as the resident reads it: the school's zone, their language."""
-    return format_datetime(
-        instant, "short", tzinfo=clock.zone(school.timezone), locale=str(get_locale() or "zh_Hans")
-    )
+    return labels.local_datetime(instant, school.timezone)
 
 
 def current_terms(session: Session, school_id: int) -> VisitorTerms | None:
@@ -384,9 +381,6 @@ def _write(
     status = S.PENDING if slot.facility.requires_approval else S.CONFIRMED
     for _attempt in range(5):
         code = new_code()
-        subject, body = notices.render_for(
-            resident, lambda code=code: booking_notice(code, status, slot)
-        )
         new = booking_statements.NewBooking(
             code=code,
             slot=slot,
@@ -400,8 +394,6 @@ def _write(
             terms_id=terms.id if terms else None,
             now=now,
             notice_kind=f"booking_{status.value}",
-            notice_subject=subject,
-            notice_body=body,
             notice_by_mail=bool(resident.email),
         )
         written = booking_statements.write_booking(session, new)
@@ -446,40 +438,6 @@ def _why_not_taken(session: Session, slot: Slot, places: int, now: datetime) -> 
     return SlotFull()  # the room went between the read and the write
 
 
-def describe_slot(slot: Slot) -> dict[str, str]:
-    """Where and when, as a notice names them (in the current language)."""
-    return {
-        "school": slot.facility.school.name,
-        "facility": slot.facility.name,
-        "when": local_text(slot.starts_at, slot.facility.school),
-    }
-
-
-def describe(booking: Booking) -> dict[str, str]:
-    return {"code": booking.code, **describe_slot(booking.slot)}
-
-
-def booking_notice(code: str, status: BookingStatus, slot: Slot) -> tuple[str, str]:
-    facts = {"code": code, **describe_slot(slot)}
-    if status == S.PENDING:
-        return (
-            _("Request %(code)s received", code=code),
-            _(
-                "Your request %(code)s for %(school)s, %(facility)s on %(when)s is waiting for "
-                "the school's approval. We will tell you the decision.",
-                **facts,
-            ),
-        )
-    return (
-        _("Booking %(code)s confirmed", code=code),
-        _(
-            "Your booking %(code)s for %(school)s, %(facility)s on %(when)s is confirmed. "
-            "Show the code or its QR code at the gate.",
-            **facts,
-        ),
-    )
-
-
 def cancel_deadline(booking: Booking, policy: Policy) -> datetime:
     return booking.slot.starts_at - timedelta(minutes=policy.cancel_deadline_minutes)
 
@@ -500,14 +458,6 @@ def expire_undecided(session: Session, now: datetime) -> int:
             kind="booking_expired",
             booking_id=booking.id,
             now=now,
-            render=lambda booking=booking: (
-                _("Request %(code)s expired", code=booking.code),
-                _(
-                    "The school did not decide on your request %(code)s for %(school)s, "
-                    "%(facility)s on %(when)s before it started, so it has expired.",
-                    **describe(booking),
-                ),
-            ),
         )
     return len(due)
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from booking import labels
 from booking.models import CalendarPeriod, DayKind, Facility, School, User
 from booking.services import audit, calendar
 from booking.services.errors import Conflict
@@ -42,7 +43,7 @@ def _apply(
         session,
         _active_facility_ids(session),
         now=now,
-        reason=lambda: name or str(_l("District calendar changed")),
+        reason=lambda: labels.stored_reason("calendar_changed", name or ""),
         actor=actor,
         dry_run=dry_run,
     )

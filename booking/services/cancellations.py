@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, User
 from booking.services import notices, waitlist
 from booking.services.booking_errors import CancelTooLate, NotCancellable
-from booking.services.bookings import cancel_deadline, describe, local_text, transition
+from booking.services.bookings import cancel_deadline, local_text, transition
 from booking.services.policy import Policy
 
 
@@ -41,11 +41,4 @@ def cancel_by_resident(
         kind="booking_cancelled",
         booking_id=booking.id,
         now=now,
-        render=lambda: (
-            _("Booking %(code)s cancelled", code=booking.code),
-            _(
-                "You cancelled your booking %(code)s for %(school)s, %(facility)s on %(when)s.",
-                **describe(booking),
-            ),
-        ),
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from booking.models import Booking, BookingStatus, Slot, User
 from booking.services import audit, notices
-from booking.services.bookings import describe, local_text, transition
+from booking.services.bookings import transition
 from booking.services.checkin import CheckInRefused
 from booking.services.errors import ReasonRequired
 from booking.services.policy import Policy, policies_for, policy_for
@@ -45,14 +45,6 @@ def mark_no_shows(session: Session, now: datetime) -> dict[str, int]:
             kind="booking_no_show",
             booking_id=booking.id,
             now=now,
-            render=lambda booking=booking: (
-                _("Missed visit %(code)s", code=booking.code),
-                _(
-                    "You did not come to %(school)s, %(facility)s on %(when)s. Please cancel "
-                    "in good time when you cannot come: repeated no-shows suspend booking.",
-                    **describe(booking),
-                ),
-            ),
         )
         suspended += _suspend_if_due(session, booking, policy, now)
     return {"no_shows": marked, "suspended": suspended}
@@ -100,16 +92,12 @@ def _suspend_if_due(session: Session, booking: Booking, policy: Policy, now: dat
         resident,
         kind="suspended",
         now=now,
-        render=lambda: (
-            _("Booking suspended"),
-            _(
-                "You missed %(limit)d visits within %(days)d days, so you cannot book until "
-                "%(until)s. A school can waive a no-show that was not your fault.",
-                limit=policy.no_show_limit,
-                days=policy.no_show_window_days,
-                until=local_text(until, booking.slot.facility.school),
-            ),
-        ),
+        params={
+            "limit": policy.no_show_limit,
+            "days": policy.no_show_window_days,
+            "until": until.isoformat(),
+            "timezone": booking.slot.facility.school.timezone,
+        },
     )
     return 1
 
@@ -163,14 +151,6 @@ def waive_no_show(
         kind="no_show_waived",
         booking_id=booking.id,
         now=now,
-        render=lambda: (
-            _("No-show %(code)s waived", code=booking.code),
-            _(
-                "The school waived the missed visit %(code)s: %(reason)s",
-                code=booking.code,
-                reason=reason,
-            )
-            + (" " + _("You can book again.") if lifted else ""),
-        ),
+        params={"reason": reason, "lifted": lifted},
     )
     return lifted

@@ -1,5 +1,6 @@
-"""Notices to users: written in the recipient's language, kept in the outbox
-until e-mail delivery (when mail is configured) is done."""
+"""Notices to users: stored as a kind and its parameters, rendered in the
+reader's language when read (notice_texts), kept in the outbox until e-mail
+delivery (when mail is configured) is done."""
 
 from __future__ import annotations
 
@@ -7,20 +8,16 @@ import smtplib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy.orm import Session, joinedload
 
 from booking.models import DeliveryStatus, Notice, User
+from booking.services import notice_texts
 
 DEFAULT_LOCALE = "zh_Hans"
-
-
-def render_for(user: User, render: Callable[[], tuple[str, str]]) -> tuple[str, str]:
-    """A notice's subject and body, in the user's language."""
-    with force_locale(user.locale or DEFAULT_LOCALE):
-        return render()
 
 
 def notify(
@@ -28,19 +25,16 @@ def notify(
     user: User,
     *,
     kind: str,
-    render: Callable[[], tuple[str, str]],
     now: datetime,
     booking_id: int | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Notice:
-    """Create a notice; `render` returns (subject, body) and runs in the user's language.
+    """Create a notice of `kind` (a key of notice_texts.TEXTS) with its parameters.
     One for a user with an e-mail address waits in the outbox for deliver_outbox."""
-    with force_locale(user.locale or DEFAULT_LOCALE):
-        subject, body = render()
     notice = Notice(
         user_id=user.id,
         kind=kind,
-        subject=subject[:200],
-        body=body,
+        params=params or {},
         booking_id=booking_id,
         created_at=now,
         delivery_status=DeliveryStatus.PENDING if user.email else DeliveryStatus.NOT_NEEDED,
@@ -73,8 +67,11 @@ def deliver_outbox(session: Session, now: datetime, send: Sender | None) -> dict
             counts["not_needed"] += 1
             continue
         notice.attempts += 1
+        with force_locale(notice.user.locale or DEFAULT_LOCALE):
+            shown = notice_texts.render_all(session, [notice])[0]
+        subject, body = shown.subject, shown.body
         try:
-            send(notice.user.email, notice.subject, notice.body)
+            send(notice.user.email, subject, body)
         except Exception as error:  # noqa: BLE001 (any transport failure: try again later)
             notice.last_error = f"{type(error).__name__}: {error}"[:500]
             if notice.attempts >= MAX_ATTEMPTS:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload
 
 from booking.models import Booking, BookingStatus, Slot
 from booking.services import clock, notices
-from booking.services.bookings import describe
 
 
 def send_reminders(session: Session, now: datetime) -> int:
@@ -40,14 +38,6 @@ def send_reminders(session: Session, now: datetime) -> int:
             kind="reminder",
             booking_id=booking.id,
             now=now,
-            render=lambda booking=booking: (
-                _("Tomorrow: %(facility)s", facility=booking.slot.facility.name),
-                _(
-                    "A reminder of your booking %(code)s at %(school)s, %(facility)s on "
-                    "%(when)s. Bring your ID card; cancel in My bookings if you cannot come.",
-                    **describe(booking),
-                ),
-            ),
         )
         sent += 1
     return sent

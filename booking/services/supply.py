@@ -390,7 +390,7 @@ def _drop_slot(
             kind="booking_cancelled",
             booking_id=booking.id,
             now=now,
-            render=lambda booking=booking: _cancel_notice(booking, reason),
+            params={"reason": stored_reason},
         )
     waitlist.close_for_cancelled_slot(session, slot, stored_reason, now)
     session.flush()
@@ -407,23 +407,6 @@ def _has_history(session: Session, slot: Slot) -> bool:
 def _in_default_language(reason: Callable[[], str]) -> str:
     with force_locale(DEFAULT_LOCALE):
         return reason()[:200]
-
-
-def _cancel_notice(booking: Booking, reason: Callable[[], str]) -> tuple[str, str]:
-    slot = booking.slot
-    tz = clock.zone(slot.facility.school.timezone)
-    when = clock.to_local(slot.starts_at, tz).strftime("%Y-%m-%d %H:%M")
-    subject = _("Booking %(code)s cancelled", code=booking.code)
-    body = _(
-        "Your booking %(code)s at %(school)s, %(facility)s on %(when)s is cancelled: %(reason)s. "
-        "We are sorry for the trouble.",
-        code=booking.code,
-        school=slot.facility.school.name,
-        facility=slot.facility.name,
-        when=when,
-        reason=reason(),
-    )
-    return subject, body
 
 
 class FacilityNameTaken(Conflict):

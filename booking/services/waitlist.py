@@ -24,7 +24,7 @@ from booking.models import (
     WaitlistEntry,
 )
 from booking.models import WaitlistStatus as W
-from booking.services import audit, booking_form, notices
+from booking.services import audit, booking_form, notice_texts, notices
 from booking.services.booking_errors import OfferNotOpen, WaitlistRefused
 from booking.services.booking_form import BookingRequest
 from booking.services.bookings import (
@@ -35,9 +35,7 @@ from booking.services.bookings import (
     check_overlap_and_quota,
     check_resident,
     check_slot,
-    describe_slot,
     form_of,
-    local_text,
     places_taken,
     release_places,
 )
@@ -204,9 +202,9 @@ def offer_free_places(session: Session, slot: Slot, now: datetime) -> list[Waitl
             break
         if entry.places > free:
             continue  # a party that does not fit waits; the next may fit
-        reason = _ineligible(session, entry, policy, now)
-        if reason is not None:
-            _skip(session, entry, reason, now)
+        refusal = _ineligible(session, entry, policy, now)
+        if refusal is not None:
+            _skip(session, entry, refusal, now)
             continue
         if not _hold(session, slot, entry.places):
             break
@@ -217,12 +215,12 @@ def offer_free_places(session: Session, slot: Slot, now: datetime) -> list[Waitl
 
 def _ineligible(
     session: Session, entry: WaitlistEntry, policy: Policy, now: datetime
-) -> str | None:
+) -> DomainError | None:
     try:
         check_resident(entry.resident, policy, entry.slot.facility.school, now)
         check_overlap_and_quota(session, entry.resident, entry.slot, policy, now, lock=False)
     except DomainError as error:
-        return str(error.message)
+        return error
     return None
 
 
@@ -252,40 +250,23 @@ def _offer(session: Session, entry: WaitlistEntry, policy: Policy, now: datetime
         school_id=entry.slot.facility.school_id,
         now=now,
     )
-    school = entry.slot.facility.school
     notices.notify(
         session,
         entry.resident,
         kind="waitlist_offer",
         now=now,
-        render=lambda: (
-            _("A place came free for you"),
-            _(
-                "Places came free at %(school)s, %(facility)s on %(when)s. They are held for "
-                "you until %(until)s: accept them in My bookings before then.",
-                **describe_slot(entry.slot),
-                until=local_text(entry.offer_expires_at, school),  # type: ignore[arg-type]
-            ),
-        ),
+        params={"slot_id": entry.slot_id, "until": entry.offer_expires_at.isoformat()},
     )
 
 
-def _skip(session: Session, entry: WaitlistEntry, reason: str, now: datetime) -> None:
+def _skip(session: Session, entry: WaitlistEntry, refusal: DomainError, now: datetime) -> None:
     _close(session, entry, W.SKIPPED, None, now)
     notices.notify(
         session,
         entry.resident,
         kind="waitlist_skipped",
         now=now,
-        render=lambda: (
-            _("Waitlist: your turn was skipped"),
-            _(
-                "Places came free at %(school)s, %(facility)s on %(when)s, but you could not "
-                "take them: %(reason)s",
-                **describe_slot(entry.slot),
-                reason=reason,
-            ),
-        ),
+        params={"slot_id": entry.slot_id, **notice_texts.refusal_params(refusal)},
     )
 
 
@@ -305,14 +286,7 @@ def close_for_cancelled_slot(session: Session, slot: Slot, reason: str, now: dat
             entry.resident,
             kind="waitlist_cancelled",
             now=now,
-            render=lambda: (
-                _("A time you waited for is cancelled"),
-                _(
-                    "%(school)s, %(facility)s on %(when)s is cancelled: %(reason)s",
-                    **describe_slot(slot),
-                    reason=reason,
-                ),
-            ),
+            params={"slot_id": slot.id, "reason": reason},
         )
     return len(entries)
 
@@ -332,14 +306,7 @@ def lapse_offers(session: Session, now: datetime) -> int:
             entry.resident,
             kind="waitlist_lapsed",
             now=now,
-            render=lambda entry=entry: (
-                _("Your waitlist offer lapsed"),
-                _(
-                    "The places held for you at %(school)s, %(facility)s on %(when)s were not "
-                    "accepted in time and went to the next in line.",
-                    **describe_slot(entry.slot),
-                ),
-            ),
+            params={"slot_id": entry.slot_id},
         )
         offer_free_places(session, entry.slot, now)
     return len(expired)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_time
 from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
@@ -25,18 +25,7 @@ def html_lang() -> str:
     return "zh-Hans" if _locale() == "zh_Hans" else _locale()
 
 
-# One way to write a day and a time in each language, always on the 24-hour clock:
-# "short" with the weekday and no year (Sat, Dec 5 08:30; 12月5日周六 08:30),
-# "medium" with the year (Sat, Dec 5, 2026 08:30).
-DATETIME_SKELETONS = {"short": "MMMEd", "medium": "yMMMEd"}
-
-
-def local_datetime(instant: datetime | None, timezone: str, style: str = "medium") -> str:
-    if instant is None:
-        return ""
-    local = instant.astimezone(zone(timezone))
-    day = format_skeleton(DATETIME_SKELETONS[style], local, locale=_locale())
-    return f"{day} {format_time(local, 'HH:mm', locale=_locale())}"
+local_datetime = labels.local_datetime
 
 
 def local_time(instant: datetime | None, timezone: str) -> str:
@@ -57,11 +46,7 @@ def local_date_iso(instant: datetime | None, timezone: str) -> str:
     return instant.astimezone(zone(timezone)).date().isoformat()
 
 
-def localized_name(record: Any) -> str:
-    """A school's or facility's name in the page's language, where it has one."""
-    if _locale() != "zh_Hans" and getattr(record, "name_en", None):
-        return str(record.name_en)
-    return str(record.name)
+localized_name = labels.localized_name
 
 
 def localized_text(record: Any, field: str) -> Markup:

@@ -349,3 +349,27 @@ def test_busy_pages_make_the_same_few_queries_however_much_there_is(
     assert count_queries(app, lambda: client.get(f"/facilities/{reading.id}")) == week_small
     assert count_queries(app, lambda: client.get("/me/bookings")) == mine_small
     assert week_small <= 12
+
+
+def test_a_notice_is_worded_in_the_language_it_is_read_in_and_links_to_its_booking(
+    app, client, make_school, make_facility, resident, make_live_slot
+):
+    school = make_school(code="NC-N", name="南城阳光小学", name_en="Sunshine Primary")
+    room = make_facility(
+        school, kind=FacilityKind.READING_ROOM, name="阅览室", name_en="Reading room"
+    )
+    slot_id = make_live_slot(room)
+    client.post(f"/slots/{slot_id}/book", data={"places": 1})  # booked while reading Chinese
+    with app.app_context():
+        code = db.session.scalar(sa.select(Booking.code))
+        notice = db.session.scalar(sa.select(Notice))
+        assert notice.kind == "booking_confirmed"
+        assert notice.params == {}  # no words stored, only what they are made of
+    english = client.get("/notices", headers=EN).text
+    assert f"Booking {code} confirmed" in english
+    assert "Sunshine Primary, Reading room" in english
+    assert f'href="/bookings/{code}"' in english
+    chinese = client.get("/notices", headers={"Accept-Language": "zh-CN"}).text
+    assert f"预约 {code} 已确认" in chinese
+    assert "南城阳光小学" in chinese
+    assert "Sunshine Primary" not in chinese

@@ -101,7 +101,7 @@ def test_slot_links_are_named_by_day_and_time(app, client, reading, make_user):
 def test_no_aria_label_on_plain_elements(app, client, reading, make_user):
     user = make_user(phone="13700000001")
     with app.app_context():  # an unread notice, so the header shows its badge
-        db.session.add(Notice(user_id=user.id, kind="test", subject="s", body="b"))
+        db.session.add(Notice(user_id=user.id, kind="reminder", params={}))
         db.session.commit()
     client.post("/auth/login", data={"phone": "13700000001", "password": PASSWORD})
     html = client.get("/", headers=EN).text

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from booking.extensions import db
 from booking.models import AuditEvent, Booking, BookingStatus, FacilityKind, Notice, Role, Slot
+from booking.services import notice_texts
 from booking.services.clock import utcnow
 from tests.conftest import PASSWORD
 
@@ -130,7 +131,7 @@ def test_approve_an_exclusive_hall_declines_the_competing_requests(app, client, 
     assert status_of(app, "HALL02") == BookingStatus.REJECTED
     with app.app_context():
         kinds = set(db.session.scalars(sa.select(Notice.kind)))
-        assert {"booking_confirmed", "booking_rejected"} <= kinds
+        assert {"request_approved", "request_declined"} <= kinds
         actions = db.session.scalars(
             sa.select(AuditEvent.action)
             .where(AuditEvent.action.like("booking.%"))
@@ -151,9 +152,8 @@ def test_declining_needs_a_reason(app, client, world):
     client.post("/staff/requests/HALL03/reject", data={"reason": "当天有校内活动", "version": 1})
     assert status_of(app, "HALL03") == BookingStatus.REJECTED
     with app.app_context():
-        assert "当天有校内活动" in db.session.scalar(
-            sa.select(Notice.body).where(Notice.kind == "booking_rejected")
-        )
+        notice = db.session.scalar(sa.select(Notice).where(Notice.kind == "request_declined"))
+        assert "当天有校内活动" in notice_texts.render_all(db.session, [notice])[0].body
 
 
 def test_a_stale_page_or_a_decided_request_changes_nothing(app, client, world):

@@ -4,6 +4,7 @@ from datetime import date, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from booking.extensions import db
 from booking.models import (
@@ -15,7 +16,7 @@ from booking.models import (
     Notice,
     Slot,
 )
-from booking.services import clock, supply
+from booking.services import clock, notice_texts, supply
 from booking.services.slots import generate_slots
 from booking.services.supply import RuleInput, RuleRefused
 from tests.conftest import NOW
@@ -213,8 +214,10 @@ def test_a_closure_is_previewed_then_cancels_bookings_with_reason_and_notice(
     assert booked.cancelled_at == NOW
     assert slot_at(db_session, facility, date(2026, 11, 30), 19) is None
     notice = db_session.scalar(sa.select(Notice).where(Notice.user_id == resident.id))
-    assert notice.subject == "Booking BK7Q2M cancelled"
-    assert "台风停课" in notice.body
+    with force_locale("en"):
+        shown = notice_texts.render_all(db_session, [notice])[0]
+    assert shown.subject == "Booking BK7Q2M cancelled"
+    assert "台风停课" in shown.body
     events = db_session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert events == ["closure.add", "booking.cancelled"]
 

@@ -320,9 +320,10 @@ class ErasedOut(Schema):
 class NoticeOut(Schema):
     id = fields.Integer()
     kind = fields.String()
-    subject = fields.String()
-    body = fields.String()
-    booking_code = fields.String(allow_none=True)
+    subject = fields.String(metadata={"description": "In the language of the request."})
+    body = fields.String(metadata={"description": "In the language of the request."})
+    booking_code = fields.String(allow_none=True, metadata={"description": "Its booking."})
+    slot_id = fields.Integer(allow_none=True, metadata={"description": "The time it is about."})
     created_at = fields.Function(lambda notice: utc_instant(notice.created_at))
     read = fields.Boolean()
 

@@ -34,7 +34,15 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.services import accounts, booking_form, bookings, cancellations, verification, waitlist
+from booking.services import (
+    accounts,
+    booking_form,
+    bookings,
+    cancellations,
+    notice_texts,
+    verification,
+    waitlist,
+)
 from booking.services.availability import booked_codes, facility_days, open_facility_zone
 from booking.services.booking_errors import BookingNotFound
 from booking.services.booking_form import BookingRequest
@@ -483,15 +491,22 @@ def revoke_my_token(token_id: int) -> None:
 @auth.login_required
 def my_notices() -> list[Shown]:
     """My latest 100 notices, newest first."""
-    rows = db.session.execute(
-        sa.select(Notice, Booking.code)
-        .outerjoin(Booking, Notice.booking_id == Booking.id)
+    rows = db.session.scalars(
+        sa.select(Notice)
         .where(Notice.user_id == auth.caller().id)
         .order_by(Notice.created_at.desc(), Notice.id.desc())
         .limit(100)
     ).all()
     return [
-        Shown(notice, booking_code=code, read=notice.read_at is not None) for notice, code in rows
+        Shown(
+            shown.notice,
+            subject=shown.subject,
+            body=shown.body,
+            booking_code=shown.booking.code if shown.booking else None,
+            slot_id=shown.slot.id if shown.slot else None,
+            read=shown.notice.read_at is not None,
+        )
+        for shown in notice_texts.render_all(db.session, rows)
     ]
 
 

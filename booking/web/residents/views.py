@@ -35,10 +35,10 @@ from booking.models import (
     Slot,
     WaitlistEntry,
 )
-from booking.services import bookings, cancellations, waitlist
+from booking.services import bookings, cancellations, notice_texts, waitlist
 from booking.services.availability import booked_codes, slot_state
 from booking.services.booking_form import InvalidBooking
-from booking.services.clock import utcnow
+from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import DomainError
 from booking.services.policy import policy_for
 from booking.web.downloads import download
@@ -296,7 +296,27 @@ def notices() -> str:
         .order_by(Notice.created_at.desc(), Notice.id.desc())
         .limit(100)
     ).all()
-    return render_template("residents/notices.html", notices=rows)
+    shown = [(item, notice_link(item)) for item in notice_texts.render_all(db.session, rows)]
+    return render_template("residents/notices.html", notices=shown)
+
+
+def notice_link(shown: notice_texts.Rendered) -> tuple[str, str]:
+    """Where a notice leads, and what the link says: its booking, else the
+    week of the time it is about, else My bookings."""
+    if shown.booking is not None:
+        return (
+            url_for("residents.booking_detail", code=shown.booking.code),
+            _("See booking %(code)s", code=shown.booking.code),
+        )
+    if shown.slot is not None:
+        day = local_date(shown.slot.starts_at, zone(shown.slot.facility.school.timezone))
+        if shown.notice.kind == "waitlist_offer":
+            return url_for("residents.my_bookings"), _("Accept in My bookings")
+        return (
+            url_for("public.facility", facility_id=shown.slot.facility_id, week=day.isoformat()),
+            _("See the week of this time"),
+        )
+    return url_for("residents.my_bookings"), _("See My bookings")
 
 
 @blueprint.route("/notices/read", methods=["POST"])

@@ -204,7 +204,7 @@ def save_rule(
         done = preview_or_apply(
             lambda now: apply(data, now),
             [facility.id],
-            lambda: _("Opening hours changed"),
+            lambda: "opening_hours_changed",
             template,
             leftover=leftover,
             **context,
@@ -255,7 +255,7 @@ def remove_rule(rule_id: int) -> Any:
     done = preview_or_apply(
         lambda now: supply.remove_rule(db.session, rule, actor=current_user, now=now),
         [facility.id],
-        lambda: _("Opening hours changed"),
+        lambda: "opening_hours_changed",
         "staff/rule_remove.html",
         facility=facility,
         school=facility.school,
@@ -312,7 +312,7 @@ def closures() -> Any:
                     now=now,
                 ),
                 ids,
-                lambda: f"{labels.CLOSURE_REASONS[reason]} {note}".strip(),
+                lambda: labels.closure_reason(reason, note),
                 "staff/closures.html",
                 **context,
             )
