@@ -101,6 +101,7 @@ AUDIT_ACTIONS = {
     "school.change": _l("School changed"),
     "school.suspended": _l("Programme suspended"),
     "school.reopened": _l("Programme reopened"),
+    "privacy.publish": _l("Privacy notice published"),
     "account.created": _l("Account created"),
     "account.moved": _l("Account moved"),
     "account.deactivated": _l("Account deactivated"),

@@ -20,6 +20,7 @@ from booking.models.facility import (
 )
 from booking.models.jobrun import JobRun, JobRunStatus
 from booking.models.notice import DeliveryStatus, Notice
+from booking.models.privacy import PrivacyNotice
 from booking.models.school import School, VisitorTerms
 from booking.models.settings import DistrictSettings
 from booking.models.slot import Slot
@@ -49,6 +50,7 @@ __all__ = [
     "JobRunStatus",
     "Notice",
     "OpeningRule",
+    "PrivacyNotice",
     "Role",
     "School",
     "Slot",

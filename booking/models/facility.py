@@ -55,7 +55,9 @@ class Facility(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     name_en: Mapped[str | None] = mapped_column(sa.String(150))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str | None] = mapped_column(sa.Text)
     entrance_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    entrance_notes_en: Mapped[str | None] = mapped_column(sa.Text)
     capacity: Mapped[int]
     # A hall is booked whole; seats and parking spaces are booked one or more at a time.
     is_exclusive: Mapped[bool] = mapped_column(default=False)

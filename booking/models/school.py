@@ -25,6 +25,7 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     name_en: Mapped[str | None] = mapped_column(sa.String(150))
     address: Mapped[str] = mapped_column(sa.String(200), default="")
+    address_en: Mapped[str | None] = mapped_column(sa.String(300))
     is_public: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     contact_name: Mapped[str | None] = mapped_column(sa.String(50))

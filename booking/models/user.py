@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     suspended_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     no_show_count: Mapped[int] = mapped_column(default=0)
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    privacy_version: Mapped[int | None]  # the privacy notice accepted at registration
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Carried by every session and remember-me cookie; bumping it ends them all.

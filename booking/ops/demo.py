@@ -29,7 +29,7 @@ from booking.models import (
     VisitorTerms,
 )
 from booking.ops import history
-from booking.services import accounts, calendar, clock, usage_days
+from booking.services import accounts, calendar, clock, privacy, usage_days
 
 STAFF_PASSWORD = "staff-demo-2026"  # noqa: S105 (documented demo logins)
 ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105
@@ -48,6 +48,7 @@ class DemoSchool:
     name: str
     name_en: str
     address: str
+    address_en: str
     is_public: bool = True
     sports: bool = False
     parking_spaces: int = 40
@@ -59,6 +60,7 @@ SCHOOLS = (
         "南城阳光第五小学",
         "Nancheng Sunshine No. 5 Primary School",
         "东莞市南城街道宏伟路 18 号",
+        "18 Hongwei Road, Nancheng, Dongguan",
         sports=True,
         parking_spaces=60,
     ),
@@ -67,6 +69,7 @@ SCHOOLS = (
         "南城商务区北部学校",
         "Nancheng Business District North School",
         "东莞市南城街道国际商务区鸿福西路 66 号",
+        "66 Hongfu West Road, International Business District, Nancheng, Dongguan",
         sports=True,
         parking_spaces=120,
     ),
@@ -75,6 +78,7 @@ SCHOOLS = (
         "南城商务区南部学校",
         "Nancheng Business District South School",
         "东莞市南城街道国际商务区莞太路 210 号",
+        "210 Guantai Road, International Business District, Nancheng, Dongguan",
         sports=True,
         parking_spaces=90,
     ),
@@ -83,6 +87,7 @@ SCHOOLS = (
         "南城阳光中心小学",
         "Nancheng Sunshine Central Primary School",
         "东莞市南城街道元美路 9 号",
+        "9 Yuanmei Road, Nancheng, Dongguan",
         parking_spaces=50,
     ),
     DemoSchool(
@@ -90,6 +95,7 @@ SCHOOLS = (
         "南城阳光第一小学",
         "Nancheng Sunshine No. 1 Primary School",
         "东莞市南城街道石竹路 3 号",
+        "3 Shizhu Road, Nancheng, Dongguan",
         parking_spaces=35,
     ),
     DemoSchool(
@@ -97,6 +103,7 @@ SCHOOLS = (
         "南城阳光第二小学",
         "Nancheng Sunshine No. 2 Primary School",
         "东莞市南城街道新基路 27 号",
+        "27 Xinji Road, Nancheng, Dongguan",
         sports=True,
     ),
     DemoSchool(
@@ -104,12 +111,14 @@ SCHOOLS = (
         "南城阳光第三小学",
         "Nancheng Sunshine No. 3 Primary School",
         "东莞市南城街道蛤地社区蛤地路 12 号",
+        "12 Gedi Road, Gedi Community, Nancheng, Dongguan",
     ),
     DemoSchool(
         "NC-YG06",
         "南城阳光第六小学",
         "Nancheng Sunshine No. 6 Primary School",
         "东莞市南城街道周溪社区周溪路 45 号",
+        "45 Zhouxi Road, Zhouxi Community, Nancheng, Dongguan",
         parking_spaces=30,
     ),
     DemoSchool(
@@ -117,12 +126,14 @@ SCHOOLS = (
         "南城阳光第七小学",
         "Nancheng Sunshine No. 7 Primary School",
         "东莞市南城街道白马社区白马路 8 号",
+        "8 Baima Road, Baima Community, Nancheng, Dongguan",
     ),
     DemoSchool(
         "NC-YG08",
         "南城阳光第八小学",
         "Nancheng Sunshine No. 8 Primary School",
         "东莞市南城街道胜和社区胜和路 20 号",
+        "20 Shenghe Road, Shenghe Community, Nancheng, Dongguan",
         sports=True,
     ),
     DemoSchool(
@@ -130,6 +141,7 @@ SCHOOLS = (
         "南城阳光第九小学",
         "Nancheng Sunshine No. 9 Primary School",
         "东莞市南城街道水濂社区水濂路 6 号",
+        "6 Shuilian Road, Shuilian Community, Nancheng, Dongguan",
         parking_spaces=25,
     ),
     DemoSchool(
@@ -137,12 +149,14 @@ SCHOOLS = (
         "南城阳光第十小学",
         "Nancheng Sunshine No. 10 Primary School",
         "东莞市南城街道西平社区宏图路 101 号",
+        "101 Hongtu Road, Xiping Community, Nancheng, Dongguan",
     ),
     DemoSchool(
         "NC-YG11",
         "南城阳光第十一小学",
         "Nancheng Sunshine No. 11 Primary School",
         "东莞市南城街道篁村社区体育路 33 号",
+        "33 Tiyu Road, Huangcun Community, Nancheng, Dongguan",
         sports=True,
         parking_spaces=70,
     ),
@@ -151,6 +165,7 @@ SCHOOLS = (
         "南城第一初级中学",
         "Nancheng No. 1 Junior High School",
         "东莞市南城街道鸿福路 120 号",
+        "120 Hongfu Road, Nancheng, Dongguan",
         sports=True,
         parking_spaces=80,
     ),
@@ -159,6 +174,7 @@ SCHOOLS = (
         "南城第二初级中学",
         "Nancheng No. 2 Junior High School",
         "东莞市南城街道莞太路 58 号",
+        "58 Guantai Road, Nancheng, Dongguan",
         sports=True,
         parking_spaces=65,
     ),
@@ -167,6 +183,7 @@ SCHOOLS = (
         "南城育英实验学校",
         "Nancheng Yuying Experimental School",
         "东莞市南城街道元美东路 16 号",
+        "16 Yuanmei East Road, Nancheng, Dongguan",
         is_public=False,
         parking_spaces=45,
     ),
@@ -175,6 +192,7 @@ SCHOOLS = (
         "南城博雅外国语学校",
         "Nancheng Boya Foreign Language School",
         "东莞市南城街道宏远路 2 号",
+        "2 Hongyuan Road, Nancheng, Dongguan",
         is_public=False,
         sports=True,
         parking_spaces=55,
@@ -238,7 +256,14 @@ def demo_facilities(spec: DemoSchool, first: date, last: date) -> list[Facility]
         is_exclusive=True,
         requires_approval=True,
         description="阶梯报告厅，配投影、音响和无线话筒，适合讲座、社区会议和演出。",
+        description_en=(
+            "A tiered hall with a projector, sound system and wireless microphones, for "
+            "talks, community meetings and performances."
+        ),
         entrance_notes="请从学校东门进入，凭预约码和身份证登记。",
+        entrance_notes_en=(
+            "Enter by the school's east gate and register with your booking code and ID card."
+        ),
         rules=[
             rule(first, last, other_days, "08:00", "12:00", 240, "周末及节假日上午"),
             rule(first, last, other_days, "14:00", "18:00", 240, "周末及节假日下午"),
@@ -251,7 +276,9 @@ def demo_facilities(spec: DemoSchool, first: date, last: date) -> list[Facility]
         name_en="Library",
         capacity=60,
         description="开架借阅区与自习座位，馆内请保持安静。",
+        description_en="Open shelves and study seats. Please keep quiet in the library.",
         entrance_notes="从学校北门进入，出示预约二维码。",
+        entrance_notes_en="Enter by the north gate and show your booking QR code.",
         rules=[
             library_school_days,
             rule(first, last, other_days, "08:30", "12:00", 210, "周末及节假日上午"),
@@ -264,7 +291,11 @@ def demo_facilities(spec: DemoSchool, first: date, last: date) -> list[Facility]
         name_en="Reading room",
         capacity=40,
         description="报刊阅览与安静自习。",
+        description_en="Newspapers, magazines and quiet study.",
         entrance_notes="从学校北门进入，阅览室在综合楼二楼。",
+        entrance_notes_en=(
+            "Enter by the north gate; the reading room is on the first floor of the main building."
+        ),
         rules=[
             rule(first, last, school_days, "18:30", "21:00", 150, "上学日晚间"),
             rule(first, last, other_days, "08:30", "12:00", 210, "周末及节假日上午"),
@@ -277,7 +308,11 @@ def demo_facilities(spec: DemoSchool, first: date, last: date) -> list[Facility]
         name_en="Parking lot",
         capacity=spec.parking_spaces,
         description="地面停车场，限小型客车。",
+        description_en="An open-air car park for cars only.",
         entrance_notes="车辆从学校西门进出，按预约车牌放行。",
+        entrance_notes_en=(
+            "Drive in and out by the west gate; the barrier opens for the booked plate."
+        ),
         rules=[
             rule(first, last, school_days, "17:30", "21:30", 240, "上学日晚间"),
             rule(first, last, other_days, "08:00", "20:00", 240, "周末及节假日"),
@@ -286,6 +321,7 @@ def demo_facilities(spec: DemoSchool, first: date, last: date) -> list[Facility]
     if spec.code == LATE_PARKING_SCHOOL:  # behind on the tracker: not open yet
         parking.is_active = False
         parking.description = "停车场正在改造，暂未对外开放。"
+        parking.description_en = "The car park is being rebuilt and is not open yet."
     facilities = [hall, library, reading, parking]
     if spec.sports:
         facilities.append(
@@ -295,7 +331,11 @@ def demo_facilities(spec: DemoSchool, first: date, last: date) -> list[Facility]
                 name_en="Sports hall",
                 capacity=30,
                 description="室内篮球、羽毛球场地，请穿运动鞋。",
+                description_en="Indoor basketball and badminton courts. Please wear sports shoes.",
                 entrance_notes="从学校南门进入，更衣室在一楼。",
+                entrance_notes_en=(
+                    "Enter by the south gate; the changing rooms are on the ground floor."
+                ),
                 rules=[
                     rule(first, last, school_days, "18:00", "21:00", 60, "上学日晚间"),
                     rule(first, last, other_days, "08:00", "12:00", 120, "周末及节假日上午"),
@@ -355,6 +395,21 @@ VISITOR_TERMS = """1. 凭预约码和本人身份证从指定校门进入，服�
 5. 未成年人须由监护人陪同。
 6. 如需取消，请在开始前 2 小时在"我的预约"中取消；多次爽约将暂停预约资格。"""
 
+VISITOR_TERMS_EN = "\n".join(
+    (
+        "1. Enter by the gate named in your booking with your booking code and your own ID "
+        "card, and follow the directions of the guards and school staff.",
+        "2. Stay in the facility and time you booked; do not enter classrooms, dormitories or "
+        "other areas.",
+        "3. Take care of the facilities (damage is paid for), keep quiet and tidy, and take "
+        "your rubbish with you.",
+        "4. No smoking, alcohol, pets or dangerous objects on the campus.",
+        "5. Children must come with a guardian.",
+        "6. If you cannot come, cancel in My bookings at least 2 hours before the start; "
+        "repeated no-shows suspend booking.",
+    )
+)
+
 
 def load_demo(
     session: Session,
@@ -381,6 +436,7 @@ def load_demo(
                 name=spec.name,
                 name_en=spec.name_en,
                 address=spec.address,
+                address_en=spec.address_en,
                 is_public=spec.is_public,
                 timezone="Asia/Shanghai",
                 contact_name="开放办",
@@ -389,7 +445,13 @@ def load_demo(
             )
             session.add(school)
             session.add(
-                VisitorTerms(school=school, version=1, body=VISITOR_TERMS, published_at=now)
+                VisitorTerms(
+                    school=school,
+                    version=1,
+                    body=VISITOR_TERMS,
+                    body_en=VISITOR_TERMS_EN,
+                    published_at=now,
+                )
             )
             created["schools"] += 1
             created["facilities"] += len(school.facilities)
@@ -442,7 +504,12 @@ def ensure_user(
     if role is Role.RESIDENT:
         accounts.register_resident(
             session,
-            accounts.NewResident(real_name=name, phone=phone, password=password),
+            accounts.NewResident(
+                real_name=name,
+                phone=phone,
+                password=password,
+                privacy_version=privacy.current(session).version,
+            ),
             id_hash_key="",
             now=now,
         )

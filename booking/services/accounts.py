@@ -26,7 +26,7 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.services import audit, passwords, throttle, verification
+from booking.services import audit, passwords, privacy, throttle, verification
 from booking.services.errors import (
     Conflict,
     DomainError,
@@ -97,6 +97,7 @@ class NewResident:
     password: str
     email: str | None = None
     id_number: str | None = None
+    privacy_version: int | None = None  # the privacy notice accepted
 
 
 def find_by_phone(session: Session, phone: str) -> User | None:
@@ -116,17 +117,21 @@ def check_new_password(password: str, phone: str | None) -> None:
 def register_resident(
     session: Session, new: NewResident, *, id_hash_key: str, now: datetime
 ) -> User:
-    """Create a resident account. Raises PhoneTaken, IdNumberTaken, WeakPassword.
+    """Create a resident account who accepted the current privacy notice.
+    Raises PrivacyNotAccepted, PrivacyNoticeChanged, PhoneTaken, IdNumberTaken, WeakPassword.
 
     Input is checked for form by the form or API schema before it gets here;
     this checks the password rule and what only the database knows.
     """
+    accepted = privacy.check_accepted(session, new.privacy_version)
     phone = normalise_phone(new.phone)
     check_new_password(new.password, phone)
     if find_by_phone(session, phone) is not None:
         raise PhoneTaken(field="phone")
     user = User(
         role=Role.RESIDENT,
+        privacy_version=accepted,
+        privacy_accepted_at=now,
         real_name=new.real_name,
         phone=phone,
         email=new.email or None,

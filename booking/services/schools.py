@@ -27,6 +27,7 @@ SCHOOL_FIELDS = (
     "name",
     "name_en",
     "address",
+    "address_en",
     "is_public",
     "timezone",
     "contact_name",
@@ -55,6 +56,7 @@ class SchoolInput:
     timezone: str = "Asia/Shanghai"
     is_public: bool = True
     name_en: str | None = None
+    address_en: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
 
@@ -83,6 +85,7 @@ def _values(data: SchoolInput) -> dict[str, object]:
         "name": data.name.strip(),
         "name_en": (data.name_en or "").strip() or None,
         "address": data.address.strip(),
+        "address_en": (data.address_en or "").strip() or None,
         "is_public": data.is_public,
         "timezone": data.timezone,
         "contact_name": (data.contact_name or "").strip() or None,

@@ -36,6 +36,7 @@ TEXT = {
         "password": "密码",
         "confirm": "再次输入密码",
         "create": "创建账号",
+        "privacy": "我已阅读并接受隐私声明",
         "log_in": "登录",
         "log_out": "退出",
         "account": "我的账户",
@@ -63,6 +64,7 @@ TEXT = {
         "password": "Password",
         "confirm": "Password again",
         "create": "Create my account",
+        "privacy": "I have read the privacy notice and accept it",
         "log_in": "Log in",
         "log_out": "Log out",
         "account": "My account",
@@ -150,6 +152,7 @@ def test_an_account_from_registration_to_deletion(app, make_page, screenshot, ca
     form.get_by_label(text["sms_code"]).fill(last_code(caplog, page, sent_before=0))
     form.get_by_label(text["password"], exact=True).fill(FIRST)
     form.get_by_label(text["confirm"]).fill(FIRST)
+    form.get_by_label(text["privacy"]).check()
     screenshot(page, f"{locale}-1-register")
     form.get_by_role("button", name=text["create"]).click()
     expect(header(page).get_by_text(NAME)).to_be_visible()

@@ -34,6 +34,7 @@ TEXT = {
         "password": "密码",
         "confirm": "再次输入密码",
         "create": "创建账号",
+        "privacy": "我已阅读并接受隐私声明",
         "log_in": "登录",
         "find": "查找",
         "kind": "类型",
@@ -66,6 +67,7 @@ TEXT = {
         "password": "Password",
         "confirm": "Password again",
         "create": "Create my account",
+        "privacy": "I have read the privacy notice and accept it",
         "log_in": "Log in",
         "find": "Find",
         "kind": "Kind",
@@ -132,6 +134,7 @@ def test_newcomer_registers_books_and_cancels(make_page, screenshot, locale):
     form.get_by_label(text["phone"]).fill(NEWCOMER_PHONE)
     form.get_by_label(text["password"], exact=True).fill(NEWCOMER_PASSWORD)
     form.get_by_label(text["confirm"]).fill(NEWCOMER_PASSWORD)
+    form.get_by_label(text["privacy"]).check()
     screenshot(page, f"{locale}-1-register")
     form.get_by_role("button", name=text["create"]).click()
     expect(header(page).get_by_text(NEWCOMER_NAME)).to_be_visible()

@@ -60,6 +60,7 @@ def test_resident_registers_logs_out_and_logs_back_in(make_page, screenshot):
     page.get_by_label("手机号码").fill(PHONE)
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_label("再次输入密码").fill(PASSWORD)
+    page.get_by_label("我已阅读并接受隐私声明").check()
     screenshot(page, "register")
     page.get_by_role("button", name="创建账号").click()
 

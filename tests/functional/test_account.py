@@ -444,6 +444,8 @@ def registration(**changes):
         "confirm": PASSWORD,
         "email": "",
         "id_number": "",
+        "accept_privacy": "y",
+        "privacy_version": "1",
     }
     form.update(changes)
     return form

@@ -20,6 +20,8 @@ def registration(**changes):
         "confirm": PASSWORD,
         "email": "",
         "id_number": "",
+        "accept_privacy": "y",
+        "privacy_version": "1",
     }
     form.update(changes)
     return form
@@ -208,3 +210,65 @@ def test_login_attempts_are_rate_limited(database_url, tmp_path, monkeypatch):
     assert client.get("/auth/login").status_code == 200  # reading the page is not limited
     with app.app_context():
         db.engine.dispose()
+
+
+def test_registering_asks_for_the_privacy_notice_and_records_the_version(client, app):
+    page = client.get("/auth/register?next=/slots/7/book", headers=EN).text
+    assert "Privacy notice (version 1)" in page
+    assert "How long:" in page  # what is collected, why and for how long, before accepting
+    assert 'name="privacy_version" type="hidden" value="1"' in page
+    refused = client.post(
+        "/auth/register?next=/slots/7/book",
+        data=registration(accept_privacy="", privacy_version="1"),
+        headers=EN,
+    )
+    assert refused.status_code == 400
+    assert "Read and accept the privacy notice to register." in refused.text
+    assert user_count(app) == 0
+    done = client.post("/auth/register?next=/slots/7/book", data=registration(), headers=EN)
+    assert done.headers["Location"] == "/slots/7/book"  # the slot they wanted
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert user.privacy_version == 1
+        assert user.privacy_accepted_at is not None
+
+
+def test_a_new_privacy_version_must_be_the_one_accepted(client, app, make_user, auth):
+    make_user(Role.ADMIN, phone="13800000000")
+    auth.login("13800000000")
+    shown = client.get("/admin/privacy", headers=EN).text
+    assert "Version 1, the text campus-share comes with, is in force." in shown
+    published = client.post(
+        "/admin/privacy",
+        data={"body": "新的隐私声明：我们保存……", "body_en": "The new notice: we keep..."},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "Version 2 of the privacy notice is published." in published.text
+    assert "The new notice: we keep..." in client.get("/privacy", headers=EN).text
+    client.post("/auth/logout")
+    stale = client.post("/auth/register", data=registration(), headers=EN)  # read version 1
+    assert stale.status_code == 400
+    assert "The privacy notice has changed since you opened the page" in stale.text
+    assert 'name="privacy_version" type="hidden" value="2"' in stale.text
+    assert user_count(app) == 1
+    api = client.post(
+        "/api/v1/auth/register",
+        json={"real_name": "李明", "phone": "13912345678", "password": PASSWORD},
+        headers=EN,
+    )
+    assert api.status_code == 400
+    assert api.get_json()["error"]["code"] == "privacy_not_accepted"
+    notice = client.get("/api/v1/privacy", headers=EN).get_json()
+    assert (notice["version"], notice["language"]) == (2, "en")
+    accepted = client.post(
+        "/api/v1/auth/register",
+        json={
+            "real_name": "李明",
+            "phone": "13912345678",
+            "password": PASSWORD,
+            "privacy_version": 2,
+        },
+        headers=EN,
+    )
+    assert accepted.status_code == 201

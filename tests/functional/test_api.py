@@ -130,7 +130,12 @@ def held(app: Flask, slot: Slot) -> int:
 
 
 def registration(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"real_name": "李明", "phone": "13912345678", "password": PASSWORD}
+    body: dict[str, Any] = {
+        "real_name": "李明",
+        "phone": "13912345678",
+        "password": PASSWORD,
+        "privacy_version": 1,
+    }
     body.update(changes)
     return {key: value for key, value in body.items() if value is not None}
 
@@ -380,6 +385,7 @@ def test_schools_with_their_active_facilities(client, make_school, make_facility
             "name": "南城中学",
             "name_en": "Nancheng Middle School",
             "address": "南城路 1 号",
+            "address_en": None,
             "is_public": True,
             "timezone": "Asia/Shanghai",
             "contact_phone": None,

@@ -426,7 +426,12 @@ def test_deeply_nested_json_is_a_400(app, client, campus):
     assert_unchanged(app, before)
 
 
-REGISTRATION = {"real_name": "李明", "phone": "13912345678", "password": PASSWORD}
+REGISTRATION = {
+    "real_name": "李明",
+    "phone": "13912345678",
+    "password": PASSWORD,
+    "privacy_version": 1,
+}
 
 
 def body_with(base: dict[str, Any], field: str, escaped: str) -> str:

@@ -126,3 +126,30 @@ def test_schools_have_a_map_link_and_a_phone_to_tap(app, client, make_school, ma
     assert "https://maps.example.org/?q=" in html
     app.config["MAP_URL_TEMPLATE"] = ""
     assert "Map and directions" not in client.get("/schools/NC-M1", headers=EN).text
+
+
+def test_texts_typed_in_both_languages_follow_the_reader_and_fall_back_visibly(
+    app, client, make_school, make_facility
+):
+    school = make_school(code="NC-B", name="南城双语小学", address="南城路 1 号")
+    both = make_facility(
+        school,
+        kind=FacilityKind.LIBRARY,
+        name="图书馆",
+        description="开架借阅",
+        description_en="Open shelves",
+        entrance_notes="北门进入",
+    )
+    english = client.get(f"/facilities/{both.id}", headers=EN).text
+    assert "Open shelves" in english
+    assert "开架借阅" not in english
+    # no English entrance notes or address: the Chinese, marked as such
+    assert (
+        '<span lang="zh-Hans">北门进入</span> <small class="fallback">(in Chinese only)</small>'
+        in english
+    )
+    assert '<span lang="zh-Hans">南城路 1 号</span>' in english
+    chinese = client.get(f"/facilities/{both.id}", headers={"Accept-Language": "zh-CN"}).text
+    assert "开架借阅" in chinese
+    assert "北门进入" in chinese
+    assert "fallback" not in chinese

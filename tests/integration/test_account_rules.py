@@ -35,7 +35,9 @@ POLICY = Policy()
 def new_resident(db_session, phone="13912345678", id_number=None, password=PASSWORD):
     return accounts.register_resident(
         db_session,
-        accounts.NewResident(real_name="李明", phone=phone, password=password, id_number=id_number),
+        accounts.NewResident(
+            real_name="李明", phone=phone, password=password, id_number=id_number, privacy_version=1
+        ),
         id_hash_key="key",
         now=NOW,
     )

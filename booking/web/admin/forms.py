@@ -10,6 +10,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -38,7 +39,10 @@ class SchoolForm(Form):
     name_en = StringField(
         _l("Name in English (optional)"), filters=[strip], validators=[Length(max=150)]
     )
-    address = StringField(_l("Address"), filters=[strip], validators=[Length(max=200)])
+    address = StringField(_l("Address (Chinese)"), filters=[strip], validators=[Length(max=200)])
+    address_en = StringField(
+        _l("Address in English (optional)"), filters=[strip], validators=[Length(max=300)]
+    )
     is_public = BooleanField(_l("Public school"), default=True)
     timezone = SelectField(_l("Time zone"), choices=[SelectChoice(z, z) for z in TIMEZONES])
     contact_name = StringField(_l("Contact person"), filters=[strip], validators=[Length(max=50)])
@@ -153,4 +157,15 @@ class PeriodForm(Form):
 class ImportYearForm(Form):
     year = IntegerField(
         _l("Year"), validators=[InputRequired(_l("Choose a year.")), NumberRange(2000, 2100)]
+    )
+
+
+class PrivacyNoticeForm(Form):
+    body = TextAreaField(
+        _l("Privacy notice (Chinese)"),
+        filters=[strip],
+        validators=[DataRequired(_l("Write the notice in Chinese.")), Length(max=20000)],
+    )
+    body_en = TextAreaField(
+        _l("Privacy notice in English"), filters=[strip], validators=[Length(max=20000)]
     )

@@ -201,6 +201,12 @@ class RegistrationIn(Schema):
             "as a keyed hash and a masked form."
         }
     )
+    privacy_version = WholeNumber(
+        metadata={
+            "description": "The version of the privacy notice (GET /privacy) the resident read "
+            "and accepts; registering needs the current one."
+        }
+    )
     sms_code = Text(
         validate=validate.Length(max=12),
         metadata={
@@ -349,19 +355,33 @@ class FacilityOut(Schema):
 
 class FacilityDetailOut(FacilityOut):
     school = fields.Nested(lambda: SchoolRefOut())
-    description = fields.String()
-    entrance_notes = fields.String()
+    description = fields.String(metadata={"description": "In Chinese."})
+    description_en = fields.String(allow_none=True, metadata={"description": "In English."})
+    entrance_notes = fields.String(metadata={"description": "In Chinese."})
+    entrance_notes_en = fields.String(allow_none=True, metadata={"description": "In English."})
 
 
 class SchoolOut(Schema):
     code = fields.String()
     name = fields.String()
     name_en = fields.String(allow_none=True)
-    address = fields.String()
+    address = fields.String(metadata={"description": "In Chinese."})
+    address_en = fields.String(allow_none=True, metadata={"description": "In English."})
     is_public = fields.Boolean()
     timezone = fields.String(metadata={"example": "Asia/Shanghai"})
     contact_phone = fields.String(allow_none=True)
     facilities = fields.List(fields.Nested(FacilityOut))
+
+
+class PrivacyNoticeOut(Schema):
+    version = fields.Integer(
+        metadata={"description": "Send it as `privacy_version` when registering, to accept it."}
+    )
+    body = fields.String(metadata={"description": "What is kept, why, who sees it, how long."})
+    language = fields.String(
+        metadata={"description": "The language of `body`: en where a translation exists."}
+    )
+    published_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class TermsOut(Schema):

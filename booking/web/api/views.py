@@ -40,6 +40,7 @@ from booking.services import (
     bookings,
     cancellations,
     notice_texts,
+    privacy,
     verification,
     waitlist,
 )
@@ -216,8 +217,10 @@ def commit_then_raise(action: Callable[[], Any]) -> Any:
 @answers(409, 413, 422, 429)
 @secured(PUBLIC)
 def register(data: dict[str, Any]) -> User:
-    """Register a resident account (with the SMS code when the site verifies numbers)."""
+    """Register a resident account (with the SMS code when the site verifies numbers),
+    accepting the current privacy notice by its `privacy_version`."""
     now = utcnow()
+    privacy.check_accepted(db.session, data.get("privacy_version"))
     if current_app.config["SMS_VERIFY_REGISTRATION"]:
         commit_then_raise(
             lambda: verification.consume(
@@ -237,6 +240,7 @@ def register(data: dict[str, Any]) -> User:
         password=data["password"],
         email=data.get("email") or None,
         id_number=data.get("id_number") or None,
+        privacy_version=data.get("privacy_version"),
     )
     user = accounts.register_resident(
         db.session, new, id_hash_key=current_app.config["ID_HASH_KEY"], now=now
@@ -547,6 +551,22 @@ def list_schools() -> list[Shown]:
 def get_school(code: str) -> Shown:
     """One school and its facilities."""
     return shown_school(open_school(code))
+
+
+@blueprint.route("/privacy", methods=["GET"])
+@blueprint.response(200, schemas.PrivacyNoticeOut)
+@answers()
+@secured(PUBLIC)
+def privacy_notice() -> dict[str, Any]:
+    """The privacy notice a resident accepts when registering, in English where it has one."""
+    notice = privacy.current(db.session)
+    english = str(get_locale()) == "en" and bool(notice.body_en)
+    return {
+        "version": notice.version,
+        "body": notice.body_en if english else notice.body,
+        "language": "en" if english else "zh_Hans",
+        "published_at": schemas.utc_instant(notice.published_at),
+    }
 
 
 @blueprint.route("/schools/<code>/terms", methods=["GET"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -140,6 +140,15 @@ class RegisterForm(Form):
         validators=[Optional(), ResidentIdNumber()],
         description=_l("Stored only in a masked form; it lets the school verify you faster."),
     )
+    accept_privacy = BooleanField(_l("I have read the privacy notice and accept it"))
+    privacy_version = HiddenField()
+
+    def accepted_privacy_version(self) -> int | None:
+        """The version of the notice the page showed, when its box is ticked."""
+        if not self.accept_privacy.data:
+            return None
+        raw = (self.privacy_version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 9 else 0
 
 
 class LoginForm(Form):

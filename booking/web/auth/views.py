@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from booking.extensions import db, limiter
 from booking.models import User
-from booking.services import accounts, verification
+from booking.services import accounts, privacy, verification
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
 from booking.services.sms import masked
@@ -80,6 +80,7 @@ def register() -> str | Response | tuple[str, int]:
         return send_registration_code(form)
     if form.validate_on_submit():
         try:
+            privacy.check_accepted(db.session, form.accepted_privacy_version())
             user = create_resident(form, verify_phone)
         except CODE_REFUSALS as error:
             db.session.commit()  # a wrong code spends a try
@@ -117,6 +118,7 @@ def create_resident(form: RegisterForm, verify_phone: bool) -> User:
         password=form.password.data,
         email=form.email.data or None,
         id_number=form.id_number.data or None,
+        privacy_version=form.accepted_privacy_version(),
     )
     return accounts.register_resident(
         db.session, new, id_hash_key=current_app.config["ID_HASH_KEY"], now=now
@@ -151,7 +153,9 @@ def send_registration_code(form: RegisterForm) -> str | tuple[str, int]:
 
 
 def render_register(form: RegisterForm, status: int) -> tuple[str, int]:
-    return render_template("auth/register.html", form=form), status
+    notice = privacy.current(db.session)
+    form.privacy_version.data = str(notice.version)
+    return render_template("auth/register.html", form=form, privacy_notice=notice), status
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from booking.extensions import db
 from booking.models import Facility, FacilityKind, School
+from booking.services import privacy
 from booking.services.availability import facility_days, find_slots
 from booking.services.clock import local_date, utcnow, week_start, zone
 from booking.services.directory import open_schools
@@ -70,6 +71,12 @@ def robots() -> Response:
     response = make_response("\n".join(ROBOTS) + "\n")
     response.mimetype = "text/plain"
     return response
+
+
+@blueprint.route("/privacy")
+def privacy_notice() -> str:
+    """The privacy notice residents accept when they register."""
+    return render_template("public/privacy.html", notice=privacy.current(db.session))
 
 
 @blueprint.route("/schools/<code>")

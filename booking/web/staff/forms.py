@@ -53,9 +53,17 @@ class FacilityForm(Form):
     )
     is_exclusive = BooleanField(_l("Booked as a whole (a hall)"))
     requires_approval = BooleanField(_l("Each booking needs the school's approval"))
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[Length(max=2000)])
+    description = TextAreaField(
+        _l("Description (Chinese)"), filters=[strip], validators=[Length(max=2000)]
+    )
+    description_en = TextAreaField(
+        _l("Description in English"), filters=[strip], validators=[Length(max=2000)]
+    )
     entrance_notes = TextAreaField(
-        _l("How visitors get in"), filters=[strip], validators=[Length(max=1000)]
+        _l("How visitors get in (Chinese)"), filters=[strip], validators=[Length(max=1000)]
+    )
+    entrance_notes_en = TextAreaField(
+        _l("How visitors get in, in English"), filters=[strip], validators=[Length(max=1000)]
     )
     is_active = BooleanField(_l("Open for booking"), default=True)
 

@@ -44,7 +44,9 @@ FACILITY_FIELDS = (
     "is_exclusive",
     "requires_approval",
     "description",
+    "description_en",
     "entrance_notes",
+    "entrance_notes_en",
     "is_active",
 )
 
@@ -84,7 +86,8 @@ def new_facility() -> Any:
                 name,
                 FacilityKind(form.kind.data) if name == "kind" else getattr(form, name).data,
             )
-        facility.name_en = facility.name_en or None
+        for optional in ("name_en", "description_en", "entrance_notes_en"):
+            setattr(facility, optional, getattr(facility, optional) or None)
         db.session.add(facility)
         try:
             db.session.flush()
@@ -117,7 +120,8 @@ def edit_facility(facility_id: int) -> Any:
     if form.validate_on_submit():
         changes = {name: getattr(form, name).data for name in FACILITY_FIELDS}
         changes["kind"] = FacilityKind(changes["kind"])
-        changes["name_en"] = changes["name_en"] or None
+        for optional in ("name_en", "description_en", "entrance_notes_en"):
+            changes[optional] = changes[optional] or None
         try:
             supply.change_facility(db.session, facility, changes, actor=current_user, now=utcnow())
         except DomainError as error:
