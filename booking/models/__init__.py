@@ -21,6 +21,7 @@ from booking.models.facility import (
 from booking.models.jobrun import JobRun, JobRunStatus
 from booking.models.notice import DeliveryStatus, Notice
 from booking.models.privacy import PrivacyNotice
+from booking.models.release_reminder import ReleaseReminder
 from booking.models.school import School, VisitorTerms
 from booking.models.settings import DistrictSettings
 from booking.models.slot import Slot
@@ -51,6 +52,7 @@ __all__ = [
     "Notice",
     "OpeningRule",
     "PrivacyNotice",
+    "ReleaseReminder",
     "Role",
     "School",
     "Slot",

@@ -29,6 +29,7 @@ from booking.services import (
     clock,
     no_shows,
     notices,
+    release_reminders,
     reminders,
     throttle,
     usage_days,
@@ -89,6 +90,12 @@ def run_mark_no_shows(session: Session, now: datetime, checkpoint: Checkpoint) -
 
 def run_send_reminders(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
     return {"reminded": reminders.send_reminders(session, now)}
+
+
+def run_remind_at_release(
+    session: Session, now: datetime, checkpoint: Checkpoint
+) -> dict[str, Any]:
+    return {"reminded": release_reminders.send_due(session, now)}
 
 
 def run_deliver_outbox(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
@@ -160,6 +167,12 @@ JOBS: dict[str, Job] = {
             "The evening before, remind residents of tomorrow's confirmed bookings.",
             run_send_reminders,
             **SCHEDULES["send_reminders"].fields(),  # type: ignore[arg-type]
+        ),
+        Job(
+            "remind_at_release",
+            "Tell residents who asked that the time they wait for opens for booking now.",
+            run_remind_at_release,
+            **SCHEDULES["remind_at_release"].fields(),  # type: ignore[arg-type]
         ),
         Job(
             "deliver_outbox",

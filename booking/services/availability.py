@@ -14,8 +14,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
-from booking.models import ACTIVE_STATUSES, Booking, Facility, FacilityKind, School, Slot
+from booking.models import ACTIVE_STATUSES, Booking, Closure, Facility, FacilityKind, School, Slot
 from booking.services import clock
+from booking.services.calendar import load_calendar
+from booking.services.opening import expand
+from booking.services.policy import policy_for
+from booking.services.slots import release_at
 
 
 class SlotState(enum.StrEnum):
@@ -229,3 +233,50 @@ def find_slots(
         entry = grouped.setdefault(slot.facility_id, (slot.facility, []))
         entry[1].append(SlotView(slot, slot_state(slot, now)))
     return list(grouped.values())
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    """A time the opening rules will publish but that is not generated yet."""
+
+    starts_at: datetime
+    ends_at: datetime
+    opens_at: datetime
+
+
+def planned_days(
+    session: Session, facility: Facility, days: Sequence[date], now: datetime
+) -> dict[date, list[PlannedSlot]]:
+    """For days without published slots, what the facility's rules will open
+    (closures and the day calendar counted) and when each opens for booking,
+    so a week beyond the release horizon shows its hours instead of "closed"."""
+    wanted = sorted(days)
+    if not wanted or not facility.rules:
+        return {}
+    tz = clock.zone(facility.school.timezone)
+    policy = policy_for(session, facility.id)
+    closures = session.execute(
+        sa.select(Closure.starts_at, Closure.ends_at).where(
+            Closure.ends_at > now,
+            Closure.school_id == facility.school_id,
+            sa.or_(Closure.facility_id.is_(None), Closure.facility_id == facility.id),
+        )
+    ).all()
+    expansion = expand(
+        facility.rules,
+        first=wanted[0],
+        last=wanted[-1],
+        tz=tz,
+        calendar=load_calendar(session, wanted[0], wanted[-1]),
+        closures=[(start, end) for start, end in closures],
+        facility_capacity=facility.capacity,
+    )
+    planned: dict[date, list[PlannedSlot]] = {}
+    for candidate in expansion.candidates:
+        if candidate.day in wanted and candidate.starts_at > now:
+            planned.setdefault(candidate.day, []).append(
+                PlannedSlot(
+                    candidate.starts_at, candidate.ends_at, release_at(candidate.day, policy, tz)
+                )
+            )
+    return planned

@@ -53,6 +53,7 @@ SCHEDULES: dict[str, Schedule] = {
     "lapse_offers": Schedule(every_minutes=1),
     "mark_no_shows": Schedule(every_minutes=15),
     "send_reminders": Schedule(daily_at=time(19, 0)),
+    "remind_at_release": Schedule(every_minutes=1),
     "deliver_outbox": Schedule(every_minutes=1),
     "forget_expired": Schedule(daily_at=time(3, 30)),
     # After midnight, when mark_no_shows has settled the day before yesterday.

@@ -1,12 +1,22 @@
 """The resident's journey through the pages (the real clock: slots are made relative to now)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from booking.extensions import db
-from booking.models import Booking, BookingStatus, FacilityKind, Notice, Role, Slot, VisitorTerms
+from booking.models import (
+    Booking,
+    BookingStatus,
+    FacilityKind,
+    Notice,
+    ReleaseReminder,
+    Role,
+    Slot,
+    VisitorTerms,
+)
+from booking.services import clock, release_reminders
 from booking.services.clock import local_date, utcnow, zone
 from tests.conftest import PASSWORD
 
@@ -110,7 +120,7 @@ def test_the_week_view_marks_my_booking_and_links_free_slots(
     )
     page = client.get(f"/facilities/{reading.id}", query_string=week_of(app, free), headers=EN)
     assert f"/slots/{free}/book" in page.text
-    assert "Opens at" in page.text
+    assert "Opens " in page.text
     code = (
         client.post(f"/slots/{free}/book", data={"places": 1})
         .headers["Location"]
@@ -373,3 +383,51 @@ def test_a_notice_is_worded_in_the_language_it_is_read_in_and_links_to_its_booki
     assert f"预约 {code} 已确认" in chinese
     assert "南城阳光小学" in chinese
     assert "Sunshine Primary" not in chinese
+
+
+def test_days_beyond_the_release_horizon_show_their_hours_and_remind_at_release(
+    app, client, reading, resident, make_rule
+):
+    make_rule(reading)  # every day 18:30-21:00; nothing is generated yet
+    tz = zone("Asia/Shanghai")
+    day = local_date(utcnow(), tz) + timedelta(days=14)
+    page = client.get(
+        f"/facilities/{reading.id}", query_string={"week": day.isoformat()}, headers=EN
+    )
+    assert "Not open on this day" not in page.text
+    assert "Booking opens 7 days ahead at 08:00." in page.text
+    assert page.text.count("18:30–21:00") == 7 + 1  # each day, and the opening hours below
+    release = clock.release_instant(day, 7, time(8, 0), tz)
+    assert f'<time datetime="{release.isoformat()}" data-countdown' in page.text
+    assert "Remind me" in page.text
+    starts_at = clock.local_instant(day, time(18, 30), tz)
+    done = client.post(
+        f"/facilities/{reading.id}/remind",
+        data={"starts_at": starts_at.isoformat()},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "We will remind you when booking opens" in done.text
+    assert "We will remind you" in done.text.split("18:30–21:00", 1)[1]
+    odd = client.post(f"/facilities/{reading.id}/remind", data={"starts_at": "soon"}, headers=EN)
+    assert odd.status_code == 302  # explained, nothing stored
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReleaseReminder)) == 1
+        db.session.add(
+            Slot(
+                facility_id=reading.id,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=150),
+                opens_at=release,
+                capacity=3,
+            )
+        )
+        db.session.commit()
+        assert release_reminders.send_due(db.session, release - timedelta(seconds=1)) == 0
+        assert release_reminders.send_due(db.session, release) == 1
+        assert release_reminders.send_due(db.session, release) == 0  # told once
+        db.session.commit()
+        slot_id = db.session.scalar(sa.select(Slot.id))
+    notices = client.get("/notices", headers=EN).text
+    assert "Booking opens now: 阅览室" in notices
+    assert f'href="/slots/{slot_id}/book"' in notices

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import (
@@ -23,14 +24,16 @@ from werkzeug.wrappers import Response
 from booking.extensions import db
 from booking.models import Facility, FacilityKind, School
 from booking.services import privacy
-from booking.services.availability import facility_days, find_slots
+from booking.services.availability import facility_days, find_slots, planned_days
 from booking.services.clock import local_date, utcnow, week_start, zone
 from booking.services.directory import open_schools
 from booking.services.opening import summarise_rules
+from booking.services.policy import Policy, policy_for
+from booking.services.slots import release_at
 from booking.web import urls
 from booking.web.auth.views import safe_next
 from booking.web.i18n import LOCALE_COOKIE
-from booking.web.residents.views import my_slot_marks
+from booking.web.residents.views import my_reminders, my_slot_marks
 
 blueprint = Blueprint("public", __name__)
 
@@ -119,6 +122,8 @@ def facility(facility_id: int) -> str | tuple[str, int]:
         cache_seconds=current_app.config["AVAILABILITY_CACHE_SECONDS"],
     )
     booked, waiting = my_slot_marks([view.slot.id for day in days for view in day.slots])
+    unpublished = [day.day for day in days if not day.slots and day.day >= today]
+    policy = policy_for(db.session, found.id)
     return render_template(
         "public/facility.html",
         facility=found,
@@ -126,11 +131,26 @@ def facility(facility_id: int) -> str | tuple[str, int]:
         hours=summarise_rules(found.rules, today),
         today=today,
         days=days,
+        planned=planned_days(db.session, found, unpublished, now),
+        policy=policy,
+        next_release=next_release(policy, tz, now),
+        reminded=my_reminders(found.id),
+        now=now,
         booked=booked,
         waiting=waiting,
         previous_week=(monday - timedelta(days=7)) if monday > week_start(today) else None,
         next_week=monday + timedelta(days=7),
     )
+
+
+def next_release(policy: Policy, tz: ZoneInfo, now: datetime) -> tuple[date, datetime]:
+    """The next day whose times open for booking, and when they open."""
+    day = local_date(now, tz) + timedelta(days=policy.advance_days)
+    opens = release_at(day, policy, tz)
+    if opens <= now:
+        day += timedelta(days=1)
+        opens = release_at(day, policy, tz)
+    return day, opens
 
 
 def parse_day(raw: str | None, today: date) -> date | None:

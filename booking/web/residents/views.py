@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -32,10 +33,12 @@ from booking.models import (
     BookingStatus,
     Facility,
     Notice,
+    ReleaseReminder,
+    Role,
     Slot,
     WaitlistEntry,
 )
-from booking.services import bookings, cancellations, notice_texts, waitlist
+from booking.services import bookings, cancellations, notice_texts, release_reminders, waitlist
 from booking.services.availability import booked_codes, slot_state
 from booking.services.booking_form import InvalidBooking
 from booking.services.clock import local_date, utcnow, zone
@@ -46,6 +49,7 @@ from booking.web.errors import refuse_and_return
 from booking.web.forms import Form
 from booking.web.residents.calendar_file import booking_ics
 from booking.web.residents.forms import booking_page_form, booking_request, page_field
+from booking.web.templating import local_datetime
 
 blueprint = Blueprint("residents", __name__)
 LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
@@ -312,6 +316,8 @@ def notice_link(shown: notice_texts.Rendered) -> tuple[str, str]:
         day = local_date(shown.slot.starts_at, zone(shown.slot.facility.school.timezone))
         if shown.notice.kind == "waitlist_offer":
             return url_for("residents.my_bookings"), _("Accept in My bookings")
+        if shown.notice.kind == "release_reminder":
+            return url_for("residents.book_slot", slot_id=shown.slot.id), _("Book it now")
         return (
             url_for("public.facility", facility_id=shown.slot.facility_id, week=day.isoformat()),
             _("See the week of this time"),
@@ -342,6 +348,65 @@ def unread_notices() -> int:
         )
         or 0
     )
+
+
+def my_reminders(facility_id: int) -> set[datetime]:
+    """The times of the facility the signed-in resident asked to be reminded of."""
+    if not current_user.is_authenticated or current_user.role != Role.RESIDENT:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(ReleaseReminder.starts_at).where(
+                ReleaseReminder.user_id == current_user.id,
+                ReleaseReminder.facility_id == facility_id,
+                ReleaseReminder.sent_at.is_(None),
+            )
+        )
+    )
+
+
+@blueprint.route("/facilities/<int:facility_id>/remind", methods=["POST"])
+@resident_required
+def remind_at_release(facility_id: int) -> Response:
+    """Tell me when this time opens for booking (a notice, and e-mail where configured)."""
+    facility = db.get_or_404(Facility, facility_id)
+    if not (facility.is_active and facility.school.is_active):
+        abort(404)
+    tz = zone(facility.school.timezone)
+    starts_at = parse_instant(request.form.get("starts_at"))
+    back = url_for("public.facility", facility_id=facility.id)
+    if starts_at is None:
+        flash(_("Choose a time from the week."), "error")
+        return redirect(back)
+    back = url_for(
+        "public.facility", facility_id=facility.id, week=local_date(starts_at, tz).isoformat()
+    )
+    try:
+        reminder = release_reminders.ask(
+            db.session, current_user, facility, starts_at, now=utcnow()
+        )
+    except DomainError as error:
+        return refuse_and_return(error, back)
+    db.session.commit()
+    flash(
+        _(
+            "We will remind you when booking opens, on %(when)s.",
+            when=local_datetime(reminder.remind_at, facility.school.timezone, "short"),
+        ),
+        "success",
+    )
+    return redirect(back + "#week")
+
+
+def parse_instant(raw: str | None) -> datetime | None:
+    """An aware ISO 8601 instant as the week's forms send it, in UTC; None when it is not one."""
+    try:
+        value = datetime.fromisoformat((raw or "").strip()[:40])
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return None
+    return value.astimezone(UTC)
 
 
 def my_slot_marks(slot_ids: list[int]) -> tuple[dict[int, str], set[int]]:
