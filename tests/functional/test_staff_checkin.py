@@ -416,3 +416,69 @@ def test_another_schools_booking_cannot_be_checked_in_even_with_a_reason(app, cl
     )
     assert response.status_code == 404
     assert status_of(app, "THERE2") == S.CONFIRMED
+
+
+# -- the calendar: a facility filter and how full it is -------------------------
+
+
+def this_week():
+    from booking.services import clock
+
+    return clock.local_date(NOW, clock.zone("Asia/Shanghai")).isoformat()
+
+
+@pytest.fixture
+def week(app, gate):
+    book(app, gate["room"], gate["bo"], "ROOMW1", start=timedelta(hours=1), places=3)
+    book(app, gate["room"], gate["ann"], "ROOMW2", start=timedelta(hours=1), places=2)
+    book(app, gate["room"], gate["cy"], "ROOMW3", start=timedelta(hours=5), status=S.CHECKED_IN)
+    book(app, gate["room"], gate["cy"], "GONE01", start=timedelta(hours=5), status=S.CANCELLED)
+    book(app, gate["parking"], gate["ann"], "CARW01", start=timedelta(hours=1), plate="粤S12345")
+    book(app, gate["other_parking"], gate["bo"], "THEREW", start=timedelta(hours=1))
+
+
+def test_the_calendar_shows_how_full_each_slot_and_day_is(app, client, gate, monkeypatch, week):
+    monkeypatch.setattr("booking.web.staff.manage.utcnow", lambda: NOW)
+    login(client, "13900000001")
+    everything = client.get("/staff/calendar", query_string={"week": this_week()}, headers=EN)
+    assert everything.status_code == 200
+    html = everything.text
+    # the day, all facilities: the room's two slots hold 5 + 1 of 40, the car park 1 of 10
+    assert "7 of 50 places, 14%" in html
+    assert "6 of 40 places, 15%" in html
+    assert "1 of 10 places, 10%" in html
+    assert '<meter min="0" max="40" value="6"></meter>' in html
+    assert "ROOMW1" in html
+    assert "CARW01" in html
+    assert "GONE01" not in html  # cancelled: holds nothing
+    assert "THEREW" not in html
+    room = gate["room"].id
+    only = client.get(
+        "/staff/calendar", query_string={"week": this_week(), "facility": room}, headers=EN
+    )
+    assert only.status_code == 200
+    assert "CARW01" not in only.text
+    assert "11:00–13:00" in only.text  # the first slot, local time
+    assert "5 of 20 places, 25%" in only.text
+    assert "1 of 20 places, 5%" in only.text  # checked in still counts
+    assert f'<option value="{room}" selected>' in only.text
+    assert f"facility={room}" in only.text  # the week links keep the filter
+    assert (
+        str(gate["other_parking"].id) not in only.text.split("<select", 1)[1].split("</select>")[0]
+    )
+
+
+@pytest.mark.parametrize("facility", ["other", "999999", "abc", "-1", "1.5", "²", "9" * 40])
+def test_the_calendar_filter_is_only_for_the_schools_own_facilities(
+    app, client, gate, week, facility
+):
+    value = str(gate["other_parking"].id) if facility == "other" else facility
+    login(client, "13900000001")
+    response = client.get("/staff/calendar", query_string={"facility": value}, headers=EN)
+    assert response.status_code == 404
+    assert "THEREW" not in response.text
+
+
+def test_an_empty_filter_is_every_facility(app, client, gate):
+    login(client, "13900000001")
+    assert client.get("/staff/calendar", query_string={"facility": ""}).status_code == 200
