@@ -217,15 +217,7 @@ def checkin(code: str) -> Any:
         except DomainError as error:
             return refuse_and_return(error, back)
         db.session.commit()
-        flash(
-            _(
-                "%(name)s is checked in: %(attended)d of %(party)d.",
-                name=booking.resident.display_name,
-                attended=booking.attended,
-                party=booking.party,
-            ),
-            "success",
-        )
+        flash(_("%(name)s is checked in.", name=booking.resident.display_name), "success")
         if overridden:
             flash(
                 _("Checked in outside the check-in window; the reason is in the audit log."), "info"
