@@ -76,6 +76,7 @@ AUDIT_ACTIONS = {
     "booking.cancelled": _l("Booking cancelled"),
     "booking.expired": _l("Request expired"),
     "booking.checked_in": _l("Checked in"),
+    "booking.check_in_override": _l("Checked in outside the check-in window"),
     "booking.no_show": _l("No-show"),
     "booking.no_show_waived": _l("No-show waived"),
     "waitlist.join": _l("Joined the waitlist"),

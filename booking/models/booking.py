@@ -39,6 +39,10 @@ class Booking(db.Model):
     __table_args__ = (
         sa.CheckConstraint("places > 0", name="places_positive"),
         sa.CheckConstraint("attendance IS NULL OR attendance > 0", name="attendance_positive"),
+        # Checked in with 1 up to the places the booking holds (a hall's: its capacity).
+        sa.CheckConstraint(
+            "attended IS NULL OR (attended > 0 AND attended <= places)", name="attended_in_range"
+        ),
         # A resident holds at most one active booking per slot.
         sa.Index(
             "uq_bookings_active_resident_slot",
@@ -71,6 +75,9 @@ class Booking(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     checked_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checked_in_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # How many of the party came, counted at the gate; None before it (or for
+    # a check-in recorded before the count was kept).
+    attended: Mapped[int | None]
     no_show_waived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Bumped on every change, so a form loaded before a change is refused as stale.
@@ -85,6 +92,13 @@ class Booking(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def party(self) -> int:
+        """The people the booking is for: a hall's expected attendance, else its places."""
+        if self.slot.facility.is_exclusive and self.attendance:
+            return self.attendance
+        return self.places
 
 
 class WaitlistStatus(enum.StrEnum):

@@ -9,8 +9,10 @@ add up, are computed by the database for each grouping. What counts
 - Places offered: the capacity of the slots that were not cancelled.
 - Places booked: the places of bookings that held them up to the slot
   (awaiting approval, confirmed, checked in, no-show). Use = booked / offered.
-- Checked in, visitors (the places, or a hall's expected attendance, of the
-  bookings checked in), no-shows; no-show rate = no-shows / (checked in + no-shows).
+- Checked in (bookings), visitors (the people counted at the gate; for
+  check-ins before the count was kept, the places, or a hall's expected
+  attendance, of the bookings checked in), no-shows;
+  no-show rate = no-shows / (checked in + no-shows).
 - Cancellations by cause: by the resident (they cancelled it, or deleted
   their account); by closure (the slot itself was cancelled); by staff (any
   other cancellation).
@@ -433,9 +435,14 @@ def booking_columns() -> list[sa.Label[Any]]:
     by_closure = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_not(None))
     by_staff = sa.and_(cancelled, sa.not_(by_resident), Slot.cancelled_at.is_(None))
     checked_in = Booking.status == S.CHECKED_IN
-    visitors = sa.case(
-        (Facility.is_exclusive, sa.func.coalesce(Booking.attendance, Booking.places)),
-        else_=Booking.places,
+    # The people counted at the gate; for a check-in recorded before the count
+    # was kept, the places (a hall's expected attendance).
+    visitors = sa.func.coalesce(
+        Booking.attended,
+        sa.case(
+            (Facility.is_exclusive, sa.func.coalesce(Booking.attendance, Booking.places)),
+            else_=Booking.places,
+        ),
     )
     return [
         sa.func.count().label("bookings"),

@@ -568,6 +568,7 @@ def test_book_a_slot(client, app, room, make_slot, as_resident):
         "purpose": None,
         "organiser": None,
         "attendance": None,
+        "attended": None,
         "plate": None,
         "reason": None,
         "created_at": None,

@@ -661,6 +661,7 @@ STAFF_ROUTES = {
     "staff.reject": ("/staff/requests/<code>/reject", {"POST"}),
     "staff.checkin_form": ("/staff/checkin", {"GET", "POST"}),
     "staff.checkin": ("/staff/checkin/<code>", {"GET", "POST"}),
+    "staff.search": ("/staff/search", {"GET"}),
     "staff.waive": ("/staff/bookings/<code>/waive", {"POST"}),
     "staff.verify": ("/staff/bookings/<code>/verify", {"POST"}),
     "staff.visitors": ("/staff/visitors", {"GET"}),

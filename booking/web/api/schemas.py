@@ -506,6 +506,10 @@ class BookingOut(Schema):
     purpose = fields.String(allow_none=True)
     organiser = fields.String(allow_none=True)
     attendance = fields.Integer(allow_none=True)
+    attended = fields.Integer(
+        allow_none=True,
+        metadata={"description": "How many of the party were checked in at the gate."},
+    )
     plate = fields.String(allow_none=True)
     reason = fields.String(allow_none=True, attribute="reason_text")
     created_at = Instant("slot.facility.school.timezone")

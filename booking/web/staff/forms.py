@@ -35,6 +35,14 @@ class WaiveForm(Form):
     reason = StringField(_l("Waive this no-show: the reason"), filters=[strip])
 
 
+class CheckInForm(Form):
+    """At the gate: how many of the party came, and why a check-in outside the
+    window is let through (the page writes its own markup; the service decides)."""
+
+    attended = StringField(_l("People checked in"), filters=[strip])
+    reason = StringField(_l("Reason for checking in outside the window"), filters=[strip])
+
+
 class FacilityForm(Form):
     kind = SelectField(
         _l("Kind"), choices=[SelectChoice(k.value, labels.FACILITY_KINDS[k]) for k in FacilityKind]

@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 from booking import labels
 from booking.extensions import db
 from booking.models import (
-    Booking,
     BookingPolicy,
     Closure,
     ClosureReason,
@@ -25,12 +24,12 @@ from booking.models import (
     Facility,
     FacilityKind,
     OpeningRule,
-    Slot,
 )
-from booking.services import clock, supply, terms
+from booking.services import clock, occupancy, supply, terms
 from booking.services.bookings import current_terms
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
+from booking.web.forms import whole_number
 from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm, TermsForm
 from booking.web.staff.views import my_school, staff_required
 from booking.web.templating import localized_name
@@ -370,34 +369,44 @@ def policy(facility_id: int) -> Any:
     return render_template("staff/policy.html", form=form, facility=facility), status
 
 
+def chosen_facility() -> Facility | None:
+    """?facility=ID of the calendar: one of the school's own facilities, or all
+    (blank). Anything else, another school's included, is not found (rule 5)."""
+    raw = request.args.get("facility", "").strip()
+    if not raw:
+        return None
+    facility_id = whole_number(raw)
+    if facility_id is None:
+        abort(404)
+    return facility_here_or_404(facility_id)
+
+
 @staff_required
 def calendar() -> Any:
+    """The school's week: per day how full each facility is, with its bookings;
+    filtered to one facility, every slot's places booked of its capacity."""
     school = my_school()
+    facility = chosen_facility()
     tz = clock.zone(school.timezone)
     today = clock.local_date(utcnow(), tz)
     chosen = query_day("week", today) or today
     monday = clock.week_start(chosen)
-    start = clock.local_instant(monday, time(0), tz)
-    rows = db.session.scalars(
-        sa.select(Booking)
-        .join(Slot, Booking.slot_id == Slot.id)
-        .join(Facility, Slot.facility_id == Facility.id)
-        .where(
-            Facility.school_id == school.id,
-            Slot.starts_at >= start,
-            Slot.starts_at < start + timedelta(days=7),
-            Booking.status.in_(("pending", "confirmed", "checked_in", "no_show")),
-        )
-        .options(joinedload(Booking.slot).joinedload(Slot.facility), joinedload(Booking.resident))
-        .order_by(Slot.starts_at, Facility.id)
+    days = occupancy.week_occupancy(
+        db.session,
+        school.id,
+        monday,
+        school.timezone,
+        facility_id=facility.id if facility else None,
+    )
+    facilities = db.session.scalars(
+        sa.select(Facility).where(Facility.school_id == school.id).order_by(Facility.id)
     ).all()
-    by_day = {monday + timedelta(days=n): [] for n in range(7)}
-    for booking in rows:
-        by_day[clock.local_date(booking.slot.starts_at, tz)].append(booking)
     return render_template(
         "staff/calendar.html",
         school=school,
-        by_day=by_day,
+        days=days,
+        facility=facility,
+        facilities=facilities,
         monday=monday,
         today=today,
         previous_week=monday - timedelta(days=7),

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
-from booking.models import AuditEvent, Booking, School
+from booking.models import AuditEvent, Booking, BookingStatus, School
 from booking.services import approvals, clock, no_shows
 from booking.services.booking_errors import BookingNotFound
 from booking.services.checkin import (
@@ -26,7 +26,9 @@ from booking.services.checkin import (
     find_at_school,
     gate_verdict,
     mark_verified,
+    override_reason,
     resident_record,
+    search_bookings,
     visitors_on,
 )
 from booking.services.clock import utcnow
@@ -34,7 +36,7 @@ from booking.services.errors import DomainError, ReasonRequired
 from booking.web.downloads import csv_download
 from booking.web.errors import refuse_and_return
 from booking.web.forms import Form, whole_number
-from booking.web.staff.forms import DeclineForm, WaiveForm
+from booking.web.staff.forms import CheckInForm, DeclineForm, WaiveForm
 from booking.web.urls import query_day
 
 AUDIT_PAGE = 100
@@ -176,6 +178,16 @@ def checkin_form() -> Any:
     return render_template("staff/checkin_form.html", school=my_school())
 
 
+def attended_count(form: CheckInForm) -> int | None:
+    """The number of people typed at the gate; None (blank) is the whole party.
+    What is not a whole number is 0, which the service refuses with its range."""
+    raw = form.attended.data or ""
+    if not raw:
+        return None
+    number = whole_number(raw)
+    return 0 if number is None else number
+
+
 @staff_required
 def checkin(code: str) -> Any:
     try:
@@ -187,14 +199,31 @@ def checkin(code: str) -> Any:
         )
         return render_template("staff/checkin_form.html", school=my_school(), message=message), 404
     now = utcnow()
+    back = url_for("staff.checkin", code=booking.code)
     if request.method == "POST":
+        form = CheckInForm()
+        if not form.validate():
+            flash(first_error(form), "error")
+            return redirect(back)
         try:
-            check_in(db.session, booking, current_user, now=now)
+            overridden = check_in(
+                db.session,
+                booking,
+                current_user,
+                now=now,
+                attended=attended_count(form),
+                override_reason=form.reason.data,
+            )
         except DomainError as error:
-            return refuse_and_return(error, url_for("staff.checkin", code=booking.code))
+            return refuse_and_return(error, back)
         db.session.commit()
         flash(_("%(name)s is checked in.", name=booking.resident.display_name), "success")
-        return redirect(url_for("staff.checkin", code=booking.code))
+        if overridden:
+            flash(
+                _("Checked in outside the check-in window; the reason is in the audit log."), "info"
+            )
+        return redirect(back)
+    checked_in = booking.status == BookingStatus.CHECKED_IN
     return render_template(
         "staff/checkin.html",
         booking=booking,
@@ -202,6 +231,26 @@ def checkin(code: str) -> Any:
         facility=booking.slot.facility,
         school=booking.slot.facility.school,
         verdict=gate_verdict(booking, now),
+        override=override_reason(db.session, booking) if checked_in else None,
+    )
+
+
+@staff_required
+def search() -> Any:
+    """Today's (and the next hours') bookings by plate, name, phone or code."""
+    school = my_school()
+    query = (request.args.get("q") or "").strip()
+    now = utcnow()
+    found = (
+        search_bookings(db.session, school.id, query, now=now, tz_name=school.timezone)
+        if query
+        else []
+    )
+    return render_template(
+        "staff/search.html",
+        school=school,
+        query=query,
+        rows=[(booking, gate_verdict(booking, now)) for booking in found],
     )
 
 
@@ -318,6 +367,7 @@ def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/requests/<code>/reject", view_func=reject, methods=["POST"])
     blueprint.add_url_rule("/checkin", view_func=checkin_form, methods=["GET", "POST"])
     blueprint.add_url_rule("/checkin/<code>", view_func=checkin, methods=["GET", "POST"])
+    blueprint.add_url_rule("/search", view_func=search)
     blueprint.add_url_rule("/bookings/<code>/waive", view_func=waive, methods=["POST"])
     blueprint.add_url_rule("/bookings/<code>/verify", view_func=verify, methods=["POST"])
     blueprint.add_url_rule("/visitors", view_func=visitors)
