@@ -22,7 +22,7 @@ from booking.models.jobrun import JobRun, JobRunStatus
 from booking.models.notice import DeliveryStatus, Notice
 from booking.models.school import School, VisitorTerms
 from booking.models.settings import DistrictSettings
-from booking.models.slot import Slot
+from booking.models.slot import Slot, SlotCancelCause
 from booking.models.usage import HOURS, ApprovalDelay, UsageDay
 from booking.models.user import ApiToken, AuthFailure, Role, User, VerificationCode
 
@@ -52,6 +52,7 @@ __all__ = [
     "Role",
     "School",
     "Slot",
+    "SlotCancelCause",
     "UsageDay",
     "User",
     "VerificationCode",
