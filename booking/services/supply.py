@@ -15,11 +15,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
+from booking import labels
 from booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -183,6 +184,74 @@ def rule_details(rule: OpeningRule) -> dict[str, object]:
     }
 
 
+class ClosureEnded(Conflict):
+    code = "closure_ended"
+    default_message = _l("This closure has already ended: it can no longer be changed or lifted.")
+
+
+def check_closure_window(
+    starts_at: datetime, ends_at: datetime, *, now: datetime, field: str = "ends_at"
+) -> None:
+    """The interval a closure may cover: forwards, not entirely past, and near
+    enough to now to be meant. Raises ClosureRefused."""
+    if ends_at <= starts_at:
+        raise ClosureRefused(_l("A closure must end after it starts."), field=field)
+    if ends_at <= now:
+        raise ClosureRefused(_l("A closure cannot lie entirely in the past."), field=field)
+    if not (
+        clock.is_near(starts_at.date(), now.date()) and clock.is_near(ends_at.date(), now.date())
+    ):
+        raise ClosureRefused(
+            _l(
+                "A closure starts and ends at most %(years)d years from now.",
+                years=clock.NEAR_YEARS,
+            ),
+            field=field,
+        )
+
+
+def check_closure_open(closure: Closure, now: datetime) -> None:
+    """A closure can be changed or lifted until it ends. Raises ClosureEnded."""
+    if closure.ends_at <= now:
+        raise ClosureEnded()
+
+
+def closure_facility_ids(session: Session, school_id: int, facility_id: int | None) -> list[int]:
+    """The facilities whose slots a closure touches: one, or the school's active ones."""
+    if facility_id is not None:
+        return [facility_id]
+    return list(
+        session.scalars(
+            sa.select(Facility.id)
+            .where(Facility.school_id == school_id, Facility.is_active)
+            .order_by(Facility.id)
+        )
+    )
+
+
+def closure_reason(reason: ClosureReason, note: str, note_en: str | None) -> Callable[[], str]:
+    """Why a closure cancels bookings, rendered in the current language: the
+    reason's name, and the note in that language where staff wrote it there."""
+
+    def render() -> str:
+        english = str(get_locale() or DEFAULT_LOCALE) != DEFAULT_LOCALE
+        text = (note_en or note) if english else (note or note_en or "")
+        return f"{labels.CLOSURE_REASONS[reason]} {text}".strip()
+
+    return render
+
+
+def _closure_details(closure: Closure) -> dict[str, object]:
+    return {
+        "facility_id": closure.facility_id,
+        "from": closure.starts_at.isoformat(),
+        "to": closure.ends_at.isoformat(),
+        "reason": str(closure.reason),
+        "note": closure.note,
+        "note_en": closure.note_en,
+    }
+
+
 def add_closure(
     session: Session,
     school: School,
@@ -192,25 +261,13 @@ def add_closure(
     ends_at: datetime,
     reason: ClosureReason,
     note: str,
+    note_en: str | None = None,
     actor: User | None,
     now: datetime,
 ) -> Closure:
     """Close a school or one of its facilities. Raises ClosureRefused.
     Call reconcile() to cancel what it covers."""
-    if ends_at <= starts_at:
-        raise ClosureRefused(_l("A closure must end after it starts."), field="ends_at")
-    if ends_at <= now:
-        raise ClosureRefused(_l("A closure cannot lie entirely in the past."), field="ends_at")
-    if not (
-        clock.is_near(starts_at.date(), now.date()) and clock.is_near(ends_at.date(), now.date())
-    ):
-        raise ClosureRefused(
-            _l(
-                "A closure starts and ends at most %(years)d years from now.",
-                years=clock.NEAR_YEARS,
-            ),
-            field="ends_at",
-        )
+    check_closure_window(starts_at, ends_at, now=now)
     if facility is not None and facility.school_id != school.id:
         raise ClosureRefused(_l("This facility belongs to another school."), field="facility")
     closure = Closure(
@@ -220,6 +277,7 @@ def add_closure(
         ends_at=ends_at,
         reason=reason,
         note=note,
+        note_en=note_en or None,
         created_by_id=actor.id if actor else None,
         created_at=now,
     )
@@ -233,15 +291,111 @@ def add_closure(
         target_id=closure.id,
         school_id=school.id,
         now=now,
-        reason=note or str(reason),
-        details={
-            "facility_id": closure.facility_id,
-            "from": starts_at.isoformat(),
-            "to": ends_at.isoformat(),
-            "reason": str(reason),
-        },
+        reason=note or note_en or str(reason),
+        details=_closure_details(closure),
     )
     return closure
+
+
+def change_closure(
+    session: Session,
+    closure: Closure,
+    facility: Facility | None,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: ClosureReason,
+    note: str,
+    note_en: str | None,
+    actor: User | None,
+    now: datetime,
+) -> list[int]:
+    """Change what a closure covers, why, or its notes. A closure that has
+    ended cannot be changed; one that has begun keeps its start (its past is
+    what happened). Returns the facilities whose slots to reconcile(): what it
+    covered and what it covers now, so a wider closure cancels what it newly
+    covers and a narrower one reopens what it leaves.
+    Raises ClosureEnded, ClosureRefused."""
+    check_closure_open(closure, now)
+    if closure.starts_at <= now and starts_at != closure.starts_at:
+        raise ClosureRefused(
+            _l(
+                "This closure has already begun, so its start stays as it was: "
+                "change its end, or lift it."
+            ),
+            field="first_day",
+        )
+    check_closure_window(starts_at, ends_at, now=now)
+    if facility is not None and facility.school_id != closure.school_id:
+        raise ClosureRefused(_l("This facility belongs to another school."), field="facility")
+    touched = closure_facility_ids(session, closure.school_id, closure.facility_id)
+    before = _closure_details(closure)
+    closure.facility_id = facility.id if facility else None
+    closure.starts_at, closure.ends_at = starts_at, ends_at
+    closure.reason, closure.note, closure.note_en = reason, note, note_en or None
+    session.flush()
+    after = _closure_details(closure)
+    if after != before:
+        audit.record(
+            session,
+            actor=actor,
+            action="closure.change",
+            target_type="closure",
+            target_id=closure.id,
+            school_id=closure.school_id,
+            now=now,
+            reason=note or note_en or str(reason),
+            details={"before": before, "after": after},
+        )
+    now_touched = closure_facility_ids(session, closure.school_id, closure.facility_id)
+    return sorted(set(touched) | set(now_touched))
+
+
+def lift_closure(
+    session: Session, closure: Closure, *, actor: User | None, now: datetime
+) -> list[int]:
+    """Lift a closure now (the warning is over): one that has begun ends now,
+    and stays on record for what it closed; one that has not begun is removed.
+    Returns the facilities whose slots to reconcile(), which reopens what it
+    closed wherever the opening rules apply. Raises ClosureEnded."""
+    check_closure_open(closure, now)
+    touched = closure_facility_ids(session, closure.school_id, closure.facility_id)
+    begun = closure.starts_at < now
+    audit.record(
+        session,
+        actor=actor,
+        action="closure.lift",
+        target_type="closure",
+        target_id=closure.id,
+        school_id=closure.school_id,
+        now=now,
+        reason=closure.note or closure.note_en or str(closure.reason),
+        details={**_closure_details(closure), "lifted_at": now.isoformat(), "removed": not begun},
+    )
+    if begun:
+        closure.ends_at = now
+    else:
+        session.delete(closure)
+    session.flush()
+    return touched
+
+
+def upcoming_closures(
+    session: Session, school_id: int, *, now: datetime, facility_id: int | None = None
+) -> list[Closure]:
+    """The school's closures not yet over, in order; with `facility_id`, those
+    that close that facility (the whole school's included)."""
+    query = (
+        sa.select(Closure)
+        .where(Closure.school_id == school_id, Closure.ends_at > now)
+        .options(selectinload(Closure.facility))
+        .order_by(Closure.starts_at, Closure.id)
+    )
+    if facility_id is not None:
+        query = query.where(
+            sa.or_(Closure.facility_id.is_(None), Closure.facility_id == facility_id)
+        )
+    return list(session.scalars(query))
 
 
 @dataclass
