@@ -91,6 +91,8 @@ AUDIT_ACTIONS = {
     "rule.change": _l("Opening hours changed"),
     "rule.remove": _l("Opening hours removed"),
     "closure.add": _l("Closure added"),
+    "closure.change": _l("Closure changed"),
+    "closure.lift": _l("Closure lifted"),
     "facility.add": _l("Facility added"),
     "facility.change": _l("Facility changed"),
     "policy.change": _l("Booking rules changed"),

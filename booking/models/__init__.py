@@ -24,7 +24,7 @@ from booking.models.privacy import PrivacyNotice
 from booking.models.release_reminder import ReleaseReminder
 from booking.models.school import School, VisitorTerms
 from booking.models.settings import DistrictSettings
-from booking.models.slot import Slot
+from booking.models.slot import Slot, SlotCancelCause
 from booking.models.usage import HOURS, ApprovalDelay, UsageDay
 from booking.models.user import ApiToken, AuthFailure, Role, User, VerificationCode
 
@@ -56,6 +56,7 @@ __all__ = [
     "Role",
     "School",
     "Slot",
+    "SlotCancelCause",
     "UsageDay",
     "User",
     "VerificationCode",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -9,11 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.extensions import db
-from booking.models.types import UtcDateTime
+from booking.models.types import UtcDateTime, str_enum
 from booking.models.user import utcnow
 
 if TYPE_CHECKING:
     from booking.models.facility import Facility
+
+
+class SlotCancelCause(enum.StrEnum):
+    """Why a slot was taken out of what is offered: what decides whether it may come back."""
+
+    CLOSURE = "closure"  # a closure covers it: lifting or narrowing the closure reopens it
+    HOURS = "hours"  # the opening rules or the calendar no longer offer it
+    WITHDRAWN = "withdrawn"  # the school left the programme: it never comes back by itself
 
 
 class Slot(db.Model):
@@ -48,6 +57,7 @@ class Slot(db.Model):
     held: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    cancel_cause: Mapped[SlotCancelCause | None] = mapped_column(str_enum(SlotCancelCause))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     facility: Mapped[Facility] = relationship()

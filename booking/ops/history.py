@@ -27,6 +27,7 @@ from booking.models import (
     Role,
     School,
     Slot,
+    SlotCancelCause,
     User,
     WaitlistEntry,
     WaitlistStatus,
@@ -355,6 +356,7 @@ def _bookings(
             .values(
                 cancelled_at=clock.local_instant(closure_day, time(0), tz) - timedelta(hours=20),
                 cancel_reason="台风停课",
+                cancel_cause=SlotCancelCause.CLOSURE,
             )
         )
         session.add(
@@ -364,6 +366,7 @@ def _bookings(
                 ends_at=clock.local_instant(closure_day + timedelta(days=1), time(0), tz),
                 reason=ClosureReason.WEATHER,
                 note="台风停课",
+                note_en="Classes suspended for a typhoon",
                 created_by_id=keeper.id,
                 created_at=clock.local_instant(closure_day, time(0), tz) - timedelta(hours=20),
             )

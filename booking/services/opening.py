@@ -56,6 +56,9 @@ class Expansion:
     candidates: list[SlotCandidate] = field(default_factory=list)
     closed: int = 0  # slots a closure removed
     dropped_partial: int = 0  # a window's last piece shorter than the slot length
+    # The rules' opening windows as instants, closures not taken out: what a
+    # booked slot of an earlier grid must lie within to be kept.
+    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 def overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
@@ -125,6 +128,7 @@ def expand(
             # Step through real time from the window's first instant, so a
             # window across a daylight-saving change keeps whole, disjoint slots.
             window_start, window_end = clock.local_interval(day, rule.start_time, rule.end_time, tz)
+            result.windows.append((window_start, window_end))
             count, leftover = divmod(window_end - window_start, step)
             result.dropped_partial += int(leftover > timedelta(0))
             for index in range(count):
@@ -142,3 +146,20 @@ def expand(
                     )
                 )
     return result
+
+
+def merge_windows(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of half-open intervals, as disjoint ones in order: two rules
+    that meet (08:00-12:00 and 12:00-18:00) open one stretch of time."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def is_within(start: datetime, end: datetime, windows: Sequence[tuple[datetime, datetime]]) -> bool:
+    """[start, end) lies inside one of the disjoint, merged `windows`."""
+    return any(w_start <= start and end <= w_end for w_start, w_end in windows)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
+from babel.lists import format_list
 from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
 from booking import labels
-from booking.services.clock import zone
+from booking.services.clock import utcnow, zone
 from booking.web import i18n
 
 
@@ -44,6 +46,62 @@ def local_date_iso(instant: datetime | None, timezone: str) -> str:
     if instant is None:
         return ""
     return instant.astimezone(zone(timezone)).date().isoformat()
+
+
+def day_label(day: date, timezone: str | None = None) -> str:
+    """A day as the other day labels read (Sat, Dec 5; 12月5日周六), with its
+    year when that is not this year's (in `timezone`, else UTC)."""
+    this_year = utcnow().astimezone(zone(timezone)).year if timezone else utcnow().year
+    skeleton = labels.DATETIME_SKELETONS["short" if day.year == this_year else "medium"]
+    return format_skeleton(skeleton, day, locale=_locale())
+
+
+def day_list(days: Iterable[date], timezone: str | None = None) -> str:
+    """Days in order as one phrase: three or more in a row as a range
+    (Sat, Dec 5 and Sun, Dec 6; Mon, Dec 7 – Fri, Dec 11)."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(
+                gettext(
+                    "%(first)s – %(last)s",
+                    first=day_label(run[0], timezone),
+                    last=day_label(run[-1], timezone),
+                )
+            )
+        else:
+            parts.extend(day_label(day, timezone) for day in run)
+    return format_list(parts, locale=_locale()) if parts else ""
+
+
+def closure_when(closure: Any, timezone: str) -> str:
+    """When a closure closes, as people say it: stored as [start, end), a
+    closure of whole days ends at the midnight after its last day, which is
+    shown as that last day (Sat, Dec 5, all day; Sat, Dec 5 – Sun, Dec 6),
+    and a part of a day as its times (Sat, Dec 5, 14:00–18:00)."""
+    tz = zone(timezone)
+    start = closure.starts_at.astimezone(tz)
+    end = closure.ends_at.astimezone(tz)
+    ends_at_midnight = end.time() == time(0)
+    last_day = end.date() - timedelta(days=1) if ends_at_midnight else end.date()
+    first = day_label(start.date(), timezone)
+    last = day_label(last_day, timezone)
+    if start.time() == time(0) and ends_at_midnight:
+        if start.date() == last_day:
+            return gettext("%(day)s, all day", day=first)
+        return gettext("%(first)s – %(last)s", first=first, last=last)
+    start_clock = format_time(start, "HH:mm", locale=_locale())
+    end_clock = "24:00" if ends_at_midnight else format_time(end, "HH:mm", locale=_locale())
+    if start.date() == last_day:
+        return gettext("%(day)s, %(start)s–%(end)s", day=first, start=start_clock, end=end_clock)
+    begins, ends = f"{first} {start_clock}", f"{last} {end_clock}"
+    return gettext("%(first)s – %(last)s", first=begins, last=ends)
 
 
 localized_name = labels.localized_name
@@ -91,6 +149,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_date_iso)
     app.add_template_filter(localized_name)
     app.add_template_filter(localized_text)
+    app.add_template_filter(day_label)
+    app.add_template_filter(day_list)
+    app.add_template_filter(closure_when)
     app.add_template_filter(map_url)
     app.add_template_filter(tel_url)
     app.add_template_filter(labels.reason_text)

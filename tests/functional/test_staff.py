@@ -6,7 +6,17 @@ import pytest
 import sqlalchemy as sa
 
 from booking.extensions import db
-from booking.models import AuditEvent, Booking, BookingStatus, FacilityKind, Notice, Role, Slot
+from booking.models import (
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Closure,
+    ClosureReason,
+    FacilityKind,
+    Notice,
+    Role,
+    Slot,
+)
 from booking.services import notice_texts
 from booking.services.clock import utcnow
 from tests.conftest import PASSWORD
@@ -370,6 +380,12 @@ def local_day(days):
     return local_date(utcnow() + timedelta(days=days), zone("Asia/Shanghai"))
 
 
+def local_midnight(days):
+    from booking.services.clock import local_instant, zone
+
+    return local_instant(local_day(days), time(0), zone("Asia/Shanghai"))
+
+
 def test_a_closure_is_previewed_with_the_bookings_it_cancels_then_confirmed(app, client, world):
     add_booking(
         app,
@@ -400,8 +416,6 @@ def test_a_closure_is_previewed_with_the_bookings_it_cancels_then_confirmed(app,
     assert "CAR010" in preview.text
     assert status_of(app, "CAR010") == BookingStatus.CONFIRMED  # a preview changes nothing
     with app.app_context():
-        from booking.models import Closure
-
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
     done = client.post(
         "/staff/closures", data={**form, "confirm": "1"}, headers=EN, follow_redirects=True
@@ -573,9 +587,22 @@ def test_the_authorization_walk_every_staff_route_with_another_schools_ids(app, 
             end_time=time(12),
             slot_minutes=60,
         )
-        db.session.add(rule)
+        closure = Closure(
+            school_id=world["there"].id,
+            facility_id=world["other_hall"].id,
+            starts_at=local_midnight(3),
+            ends_at=local_midnight(4),
+            reason=ClosureReason.MAINTENANCE,
+            note="维修",
+        )
+        db.session.add_all([rule, closure])
         db.session.commit()
-        foreign = {"code": "THERE2", "facility_id": world["other_hall"].id, "rule_id": rule.id}
+        foreign = {
+            "code": "THERE2",
+            "facility_id": world["other_hall"].id,
+            "rule_id": rule.id,
+            "closure_id": closure.id,
+        }
     login(client, "13900000001")
     walked = 0
     for url_rule in app.url_map.iter_rules():
@@ -592,12 +619,18 @@ def test_the_authorization_walk_every_staff_route_with_another_schools_ids(app, 
             )
             assert response.status_code == 404, (method, path, response.status_code)
             walked += 1
-    assert walked >= 14
+    assert walked >= 17
     assert status_of(app, "THERE2") == BookingStatus.PENDING
     with app.app_context():
         from booking.models import OpeningRule
 
         assert db.session.get(OpeningRule, foreign["rule_id"]) is not None
+        kept = db.session.get(Closure, foreign["closure_id"])
+        assert (kept.note, kept.starts_at, kept.ends_at) == (
+            "维修",
+            local_midnight(3),
+            local_midnight(4),
+        )
     # a form naming another school's facility
     day = local_day(3).isoformat()
     response = client.post(
@@ -612,9 +645,7 @@ def test_the_authorization_walk_every_staff_route_with_another_schools_ids(app, 
     )
     assert response.status_code in (400, 404)
     with app.app_context():
-        from booking.models import Closure
-
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 0
+        assert db.session.scalars(sa.select(Closure.school_id)).all() == [world["there"].id]
 
 
 def test_opening_hours_can_be_changed_with_a_preview(app, client, world):
@@ -675,6 +706,8 @@ STAFF_ROUTES = {
     "staff.edit_rule": ("/staff/rules/<int:rule_id>/edit", {"GET", "POST"}),
     "staff.remove_rule": ("/staff/rules/<int:rule_id>/remove", {"POST"}),
     "staff.closures": ("/staff/closures", {"GET", "POST"}),
+    "staff.edit_closure": ("/staff/closures/<int:closure_id>/edit", {"GET", "POST"}),
+    "staff.lift_closure": ("/staff/closures/<int:closure_id>/lift", {"POST"}),
     "staff.calendar": ("/staff/calendar", {"GET"}),
     "staff.visitor_terms": ("/staff/terms", {"GET", "POST"}),
     "staff.reports": ("/staff/reports", {"GET"}),

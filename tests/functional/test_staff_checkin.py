@@ -102,7 +102,6 @@ def test_the_check_in_page_loads_the_scanner_from_this_site_and_keeps_its_form(a
     scripts = [
         '<script src="/static/vendor/jsqr/jsQR.js" defer></script>',
         '<script src="/static/js/checkin-scanner.js" defer></script>',
-        '<script src="/static/js/countdown.js" defer></script>',  # on every page
     ]
     for tag in scripts:
         assert tag in html

@@ -77,3 +77,61 @@ def test_stored_numbers_are_normalised_and_collisions_reported(empty_app, capfd)
     assert "Account 3 registered its ID number in non-ASCII digits" in report
     assert "13700000001" not in report
     assert "13912345678" not in report
+
+
+def test_slots_cancelled_under_a_closure_are_marked_as_closed_by_it(empty_app):
+    """Revision 0011: a slot cancelled while a closure covered it may reopen
+    when the closure is lifted; other cancelled slots keep no cause."""
+    from datetime import UTC, datetime, timedelta
+
+    day = datetime(2026, 12, 5, 16, 0, tzinfo=UTC)  # 00:00 on 6 December in Shanghai
+    tables = db.metadata.tables
+    with empty_app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            connection.execute(
+                tables["schools"].insert().values(id=1, code="M9", name="学校", address="路")
+            )
+            connection.execute(
+                tables["facilities"]
+                .insert()
+                .values(id=1, school_id=1, kind="library", name="馆", capacity=5)
+            )
+            connection.execute(
+                tables["closures"]
+                .insert()
+                .values(
+                    school_id=1,
+                    starts_at=day,
+                    ends_at=day + timedelta(days=1),
+                    reason="weather",
+                    note="台风",
+                    created_at=day - timedelta(hours=6),
+                )
+            )
+            slots = {
+                1: (day + timedelta(hours=2), day - timedelta(hours=5)),  # under it, after it
+                2: (day + timedelta(hours=3), day - timedelta(hours=7)),  # before it was made
+                3: (day + timedelta(days=2), day - timedelta(hours=5)),  # not under it
+                4: (day + timedelta(hours=4), None),  # offered
+            }
+            for slot_id, (starts_at, cancelled_at) in slots.items():
+                connection.execute(
+                    tables["slots"]
+                    .insert()
+                    .values(
+                        id=slot_id,
+                        facility_id=1,
+                        starts_at=starts_at,
+                        ends_at=starts_at + timedelta(hours=1),
+                        opens_at=starts_at - timedelta(days=7),
+                        capacity=5,
+                        cancelled_at=cancelled_at,
+                    )
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            causes = dict(connection.execute(sa.text("SELECT id, cancel_cause FROM slots")).all())
+            notes = connection.execute(sa.text("SELECT note, note_en FROM closures")).all()
+    assert causes == {1: "closure", 2: None, 3: None, 4: None}
+    assert [tuple(row) for row in notes] == [("台风", None)]

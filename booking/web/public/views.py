@@ -30,6 +30,7 @@ from booking.services.directory import open_schools
 from booking.services.opening import summarise_rules
 from booking.services.policy import Policy, policy_for
 from booking.services.slots import release_at
+from booking.services.supply import upcoming_closures
 from booking.web import urls
 from booking.web.auth.views import safe_next
 from booking.web.i18n import LOCALE_COOKIE
@@ -91,11 +92,21 @@ def school(code: str) -> str:
     )
     if found is None:
         abort(404)
-    today = local_date(utcnow(), zone(found.timezone))
+    now = utcnow()
+    today = local_date(now, zone(found.timezone))
     facilities = [facility for facility in found.facilities if facility.is_active]
     hours = {facility.id: summarise_rules(facility.rules, today) for facility in facilities}
     return render_template(
-        "public/school.html", school=found, facilities=facilities, hours=hours, today=today
+        "public/school.html",
+        school=found,
+        facilities=facilities,
+        hours=hours,
+        today=today,
+        closures=[
+            closure
+            for closure in upcoming_closures(db.session, found.id, now=now)
+            if closure.facility is None or closure.facility.is_active
+        ],
     )
 
 
@@ -129,6 +140,7 @@ def facility(facility_id: int) -> str | tuple[str, int]:
         facility=found,
         school=found.school,
         hours=summarise_rules(found.rules, today),
+        closures=upcoming_closures(db.session, found.school_id, now=now, facility_id=found.id),
         today=today,
         days=days,
         planned=planned_days(db.session, found, unpublished, now),

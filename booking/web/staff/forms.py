@@ -119,7 +119,16 @@ class ClosureForm(Form):
         _l("Reason"),
         choices=[SelectChoice(r.value, labels.CLOSURE_REASONS[r]) for r in ClosureReason],
     )
-    note = StringField(_l("Note for residents"), filters=[strip], validators=[Length(max=200)])
+    note = StringField(
+        _l("Note for residents, in Chinese (optional)"),
+        filters=[strip],
+        validators=[Length(max=200)],
+    )
+    note_en = StringField(
+        _l("Note for residents, in English (optional)"),
+        filters=[strip],
+        validators=[Length(max=200)],
+    )
 
 
 class PolicyForm(Form):

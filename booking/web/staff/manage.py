@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from booking import labels
@@ -29,10 +29,11 @@ from booking.services import clock, occupancy, supply, terms
 from booking.services.bookings import current_terms
 from booking.services.clock import utcnow
 from booking.services.errors import DomainError
+from booking.web.errors import refuse_and_return
 from booking.web.forms import whole_number
 from booking.web.staff.forms import ClosureForm, FacilityForm, PolicyForm, RuleForm, TermsForm
 from booking.web.staff.views import my_school, staff_required
-from booking.web.templating import localized_name
+from booking.web.templating import closure_when, localized_name, localized_text
 from booking.web.urls import query_day
 
 FACILITY_FIELDS = (
@@ -135,15 +136,28 @@ def edit_facility(facility_id: int) -> Any:
 
 
 def preview_or_apply(
-    change: Any, facility_ids: list[int], reason: Any, template: str, **context: Any
+    change: Any,
+    facility_ids: list[int] | None,
+    reason: Any,
+    template: str,
+    *,
+    done_message: Any = None,
+    **context: Any,
 ) -> Any:
     """Run `change`, then bring slots in line: a preview rolls everything back
-    and shows what would happen; `confirm` keeps it."""
+    and shows what would happen; `confirm` keeps it. Without `facility_ids`,
+    the change returns the facilities it touches. `done_message(report)` says
+    what was done, after the commit."""
     now = utcnow()
     confirm = request.form.get("confirm") == "1"
-    change(now)
+    touched = change(now)
     report = supply.reconcile(
-        db.session, facility_ids, now=now, reason=reason, actor=current_user, dry_run=not confirm
+        db.session,
+        touched if facility_ids is None else facility_ids,
+        now=now,
+        reason=reason,
+        actor=current_user,
+        dry_run=not confirm,
     )
     if not confirm:
         affected = [(item.slot, item.bookings) for item in report.cancelled]
@@ -151,11 +165,14 @@ def preview_or_apply(
         db.session.rollback()
         return page
     db.session.commit()
+    if done_message is not None:
+        flash(done_message(report), "success")
+        return None
     flash(
         _(
             "Saved: %(created)d slots added, %(removed)d removed, %(cancelled)d bookings cancelled "
             "and their residents told.",
-            created=report.created,
+            created=report.opened,
             removed=report.removed,
             cancelled=report.bookings_cancelled,
         ),
@@ -278,29 +295,51 @@ def closure_window(form: ClosureForm, tz: Any) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-@staff_required
-def closures() -> Any:
-    school = my_school()
-    form = ClosureForm()
+def fill_closure_form(form: ClosureForm, closure: Closure, tz: Any) -> None:
+    """The form as closure_window() reads it back: whole days without times,
+    the last day being the one before the midnight a closure of days ends at."""
+    start = clock.to_local(closure.starts_at, tz)
+    end = clock.to_local(closure.ends_at, tz)
+    form.facility.data = closure.facility_id or 0
+    form.first_day.data = start.date()
+    form.from_time.data = start.time() if start.time() != time(0) else None
+    if end.time() == time(0):
+        form.last_day.data, form.to_time.data = end.date() - timedelta(days=1), None
+    else:
+        form.last_day.data, form.to_time.data = end.date(), end.time().replace(second=0)
+    form.reason.data = closure.reason.value
+    form.note.data = closure.note
+    form.note_en.data = closure.note_en or ""
+
+
+def closure_choices(form: ClosureForm, school_id: int) -> None:
     options = db.session.scalars(
-        sa.select(Facility).where(Facility.school_id == school.id).order_by(Facility.id)
+        sa.select(Facility).where(Facility.school_id == school_id).order_by(Facility.id)
     ).all()
     form.facility.choices = [SelectChoice("0", _("The whole school"))] + [
         SelectChoice(str(f.id), localized_name(f)) for f in options
     ]
-    upcoming = db.session.scalars(
-        sa.select(Closure)
-        .where(Closure.school_id == school.id, Closure.ends_at > utcnow())
-        .options(joinedload(Closure.facility))
-        .order_by(Closure.starts_at)
-    ).all()
+
+
+def closure_here_or_404(closure_id: int) -> Closure:
+    closure = db.session.get(Closure, closure_id)
+    if closure is None or closure.school_id != current_user.school_id:
+        abort(404)
+    return closure
+
+
+@staff_required
+def closures() -> Any:
+    school = my_school()
+    form = ClosureForm()
+    closure_choices(form, school.id)
+    upcoming = supply.upcoming_closures(db.session, school.id, now=utcnow())
     context = {"school": school, "form": form, "upcoming": upcoming}
     if form.validate_on_submit():
         facility = facility_here_or_404(form.facility.data) if form.facility.data else None
         starts, ends = closure_window(form, clock.zone(school.timezone))
         reason = ClosureReason(form.reason.data)
-        note = form.note.data or ""
-        ids = [facility.id] if facility else [f.id for f in options if f.is_active]
+        note, note_en = form.note.data or "", form.note_en.data or None
         try:
             done = preview_or_apply(
                 lambda now: supply.add_closure(
@@ -311,23 +350,116 @@ def closures() -> Any:
                     ends_at=ends,
                     reason=reason,
                     note=note,
+                    note_en=note_en,
                     actor=current_user,
                     now=now,
                 ),
-                ids,
-                lambda: labels.closure_reason(reason, note),
+                supply.closure_facility_ids(
+                    db.session, school.id, facility.id if facility else None
+                ),
+                supply.closure_reason(reason, note, note_en),
                 "staff/closures.html",
                 **context,
             )
         except DomainError as error:
             db.session.rollback()
             attach(form, error)
-            return render_template("staff/closures.html", **context), 400
+            return render_template("staff/closures.html", **context), error.status
         if done is not None:
             return done
         return redirect(url_for("staff.closures"))
     status = 400 if form.is_submitted() else 200
     return render_template("staff/closures.html", **context), status
+
+
+@staff_required
+def edit_closure(closure_id: int) -> Any:
+    """Change a closure's dates, times, reason or notes: previewed like a new
+    one, since a wider closure cancels bookings and a narrower one reopens slots."""
+    closure = closure_here_or_404(closure_id)
+    school = my_school()
+    tz = clock.zone(school.timezone)
+    form = ClosureForm()
+    closure_choices(form, school.id)
+    context = {
+        "school": school,
+        "form": form,
+        "closure_text": closure_when(closure, school.timezone),
+    }
+    if request.method == "GET":
+        try:
+            supply.check_closure_open(closure, utcnow())
+        except DomainError as error:
+            return refuse_and_return(error, url_for("staff.closures"))
+        fill_closure_form(form, closure, tz)
+        return render_template("staff/closure_edit.html", **context)
+    if form.validate_on_submit():
+        facility = facility_here_or_404(form.facility.data) if form.facility.data else None
+        starts, ends = closure_window(form, tz)
+        reason = ClosureReason(form.reason.data)
+        note, note_en = form.note.data or "", form.note_en.data or None
+        try:
+            done = preview_or_apply(
+                lambda now: supply.change_closure(
+                    db.session,
+                    closure,
+                    facility,
+                    starts_at=starts,
+                    ends_at=ends,
+                    reason=reason,
+                    note=note,
+                    note_en=note_en,
+                    actor=current_user,
+                    now=now,
+                ),
+                None,
+                supply.closure_reason(reason, note, note_en),
+                "staff/closure_edit.html",
+                **context,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach(form, error)
+            return render_template("staff/closure_edit.html", **context), error.status
+        if done is not None:
+            return done
+        return redirect(url_for("staff.closures"))
+    return render_template("staff/closure_edit.html", **context), 400
+
+
+@staff_required
+def lift_closure(closure_id: int) -> Any:
+    """End a closure now: previewed with the slots it reopens, then confirmed."""
+    closure = closure_here_or_404(closure_id)
+    school = my_school()
+    context = {
+        "school": school,
+        "closure_id": closure.id,
+        "closure_text": closure_when(closure, school.timezone),
+        "closure_note": localized_text(closure, "note"),
+        "closure_scope": localized_name(closure.facility)
+        if closure.facility
+        else _("The whole school"),
+        "closure_reason": labels.CLOSURE_REASONS[closure.reason],
+    }
+    try:
+        done = preview_or_apply(
+            lambda now: supply.lift_closure(db.session, closure, actor=current_user, now=now),
+            None,
+            supply.closure_reason(closure.reason, closure.note, closure.note_en),
+            "staff/closure_lift.html",
+            done_message=lambda report: ngettext(
+                "Closure lifted: %(num)d slot reopened.",
+                "Closure lifted: %(num)d slots reopened.",
+                report.opened,
+            ),
+            **context,
+        )
+    except DomainError as error:
+        return refuse_and_return(error, url_for("staff.closures"))
+    if done is not None:
+        return done
+    return redirect(url_for("staff.closures"))
 
 
 @staff_required
@@ -464,6 +596,12 @@ def register(blueprint: Blueprint) -> None:
     )
     blueprint.add_url_rule("/rules/<int:rule_id>/remove", view_func=remove_rule, methods=["POST"])
     blueprint.add_url_rule("/closures", view_func=closures, methods=["GET", "POST"])
+    blueprint.add_url_rule(
+        "/closures/<int:closure_id>/edit", view_func=edit_closure, methods=["GET", "POST"]
+    )
+    blueprint.add_url_rule(
+        "/closures/<int:closure_id>/lift", view_func=lift_closure, methods=["POST"]
+    )
     blueprint.add_url_rule(
         "/facilities/<int:facility_id>/policy", view_func=policy, methods=["GET", "POST"]
     )
