@@ -42,7 +42,7 @@ import sqlalchemy as sa  # noqa: E402
 from booking import create_app  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import (  # noqa: E402
-    ACTIVE_STATUSES,
+    PLACE_HOLDING_STATUSES,
     Booking,
     BookingPolicy,
     Facility,
@@ -306,7 +306,8 @@ def over_capacity(data: dict[str, Any]) -> int:
         rows = db.session.execute(
             sa.select(Slot.id, Slot.capacity, sa.func.coalesce(sa.func.sum(Booking.places), 0))
             .outerjoin(
-                Booking, sa.and_(Booking.slot_id == Slot.id, Booking.status.in_(ACTIVE_STATUSES))
+                Booking,
+                sa.and_(Booking.slot_id == Slot.id, Booking.status.in_(PLACE_HOLDING_STATUSES)),
             )
             .group_by(Slot.id, Slot.capacity)
         ).all()

@@ -3,6 +3,7 @@
 from booking.models.audit import AuditEvent
 from booking.models.booking import (
     ACTIVE_STATUSES,
+    PLACE_HOLDING_STATUSES,
     Booking,
     BookingStatus,
     WaitlistEntry,
@@ -31,6 +32,7 @@ from booking.models.user import ApiToken, AuthFailure, Role, User, VerificationC
 __all__ = [
     "ACTIVE_STATUSES",
     "HOURS",
+    "PLACE_HOLDING_STATUSES",
     "ApiToken",
     "ApprovalDelay",
     "AuditEvent",

@@ -31,6 +31,8 @@ class BookingStatus(enum.StrEnum):
 
 # States that hold places in their slot.
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+# A visitor checked in still sits in their seat: their places stay held until the slot ends.
+PLACE_HOLDING_STATUSES = (*ACTIVE_STATUSES, BookingStatus.CHECKED_IN)
 _ACTIVE_SQL = "status IN ('pending', 'confirmed')"
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from booking import labels
 from booking.models import (
     ACTIVE_STATUSES,
+    PLACE_HOLDING_STATUSES,
     Booking,
     BookingStatus,
     Facility,
@@ -107,7 +108,7 @@ def transition(
     booking.decided_at = now
     booking.decided_by_id = actor.id if actor else None
     booking.reason = reason
-    released = previous in ACTIVE_STATUSES and target not in ACTIVE_STATUSES
+    released = previous in PLACE_HOLDING_STATUSES and target not in PLACE_HOLDING_STATUSES
     if released:
         release_places(session, booking.slot_id, booking.places)
     audit.record(

@@ -21,7 +21,7 @@ from flask import Flask
 
 from booking import create_app
 from booking.extensions import db
-from booking.models import ACTIVE_STATUSES, Booking, Slot
+from booking.models import PLACE_HOLDING_STATUSES, Booking, Slot
 from tests.conftest import ENGINES, IN_CI, PASSWORD
 from tests.functional.campus import RESIDENT_PHONE, build_campus
 from tests.pg_server import PostgresServer, PostgresUnavailable
@@ -135,7 +135,7 @@ def test_an_outage_answers_503_and_the_site_recovers(outage_app, server):
         booked = dict(
             db.session.execute(
                 sa.select(Booking.slot_id, sa.func.sum(Booking.places))
-                .where(Booking.status.in_(ACTIVE_STATUSES))
+                .where(Booking.status.in_(PLACE_HOLDING_STATUSES))
                 .group_by(Booking.slot_id)
             ).all()
         )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from booking.extensions import db
 from booking.models import (
-    ACTIVE_STATUSES,
+    PLACE_HOLDING_STATUSES,
     Booking,
     BookingPolicy,
     FacilityKind,
@@ -78,13 +78,13 @@ def slot_state(app, slot_id):
         held = db.session.scalar(sa.select(Slot.held).where(Slot.id == slot_id))
         places = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(Booking.places), 0)).where(
-                Booking.slot_id == slot_id, Booking.status.in_(ACTIVE_STATUSES)
+                Booking.slot_id == slot_id, Booking.status.in_(PLACE_HOLDING_STATUSES)
             )
         )
         count = db.session.scalar(
             sa.select(sa.func.count())
             .select_from(Booking)
-            .where(Booking.slot_id == slot_id, Booking.status.in_(ACTIVE_STATUSES))
+            .where(Booking.slot_id == slot_id, Booking.status.in_(PLACE_HOLDING_STATUSES))
         )
         offered = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(WaitlistEntry.places), 0)).where(

@@ -20,6 +20,7 @@ from hypothesis.stateful import (
 
 from booking.models import (
     ACTIVE_STATUSES,
+    PLACE_HOLDING_STATUSES,
     AuditEvent,
     Booking,
     BookingStatus,
@@ -236,7 +237,7 @@ def test_places_and_audit_hold_through_any_sequence(db_session, machine_world):
                     held = 0
                 booked = db_session.scalar(
                     sa.select(sa.func.coalesce(sa.func.sum(Booking.places), 0)).where(
-                        Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_STATUSES)
+                        Booking.slot_id == slot.id, Booking.status.in_(PLACE_HOLDING_STATUSES)
                     )
                 )
                 offered = db_session.scalar(
