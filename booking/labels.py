@@ -49,6 +49,12 @@ CLOSURE_REASONS = {
     ClosureReason.OTHER: _l("Other"),
 }
 
+DAY_PARTS = {
+    "morning": _l("Morning (before 12:00)"),
+    "afternoon": _l("Afternoon (12:00-18:00)"),
+    "evening": _l("Evening (from 18:00)"),
+}
+
 BOOKING_STATUSES = {
     BookingStatus.PENDING: _l("Awaiting approval"),
     BookingStatus.CONFIRMED: _l("Confirmed"),

@@ -26,6 +26,9 @@ class School(db.Model):
     name_en: Mapped[str | None] = mapped_column(sa.String(150))
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     address_en: Mapped[str | None] = mapped_column(sa.String(300))
+    # The neighbourhood residents look for (a community, a district), in both languages.
+    area: Mapped[str] = mapped_column(sa.String(60), default="")
+    area_en: Mapped[str | None] = mapped_column(sa.String(100))
     is_public: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     contact_name: Mapped[str | None] = mapped_column(sa.String(50))

@@ -49,6 +49,8 @@ class DemoSchool:
     name_en: str
     address: str
     address_en: str
+    area: str = "中心城区"
+    area_en: str = "City centre"
     is_public: bool = True
     sports: bool = False
     parking_spaces: int = 40
@@ -70,6 +72,8 @@ SCHOOLS = (
         "Nancheng Business District North School",
         "东莞市南城街道国际商务区鸿福西路 66 号",
         "66 Hongfu West Road, International Business District, Nancheng, Dongguan",
+        area="国际商务区",
+        area_en="International Business District",
         sports=True,
         parking_spaces=120,
     ),
@@ -79,6 +83,8 @@ SCHOOLS = (
         "Nancheng Business District South School",
         "东莞市南城街道国际商务区莞太路 210 号",
         "210 Guantai Road, International Business District, Nancheng, Dongguan",
+        area="国际商务区",
+        area_en="International Business District",
         sports=True,
         parking_spaces=90,
     ),
@@ -112,6 +118,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 3 Primary School",
         "东莞市南城街道蛤地社区蛤地路 12 号",
         "12 Gedi Road, Gedi Community, Nancheng, Dongguan",
+        area="蛤地社区",
+        area_en="Gedi Community",
     ),
     DemoSchool(
         "NC-YG06",
@@ -119,6 +127,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 6 Primary School",
         "东莞市南城街道周溪社区周溪路 45 号",
         "45 Zhouxi Road, Zhouxi Community, Nancheng, Dongguan",
+        area="周溪社区",
+        area_en="Zhouxi Community",
         parking_spaces=30,
     ),
     DemoSchool(
@@ -127,6 +137,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 7 Primary School",
         "东莞市南城街道白马社区白马路 8 号",
         "8 Baima Road, Baima Community, Nancheng, Dongguan",
+        area="白马社区",
+        area_en="Baima Community",
     ),
     DemoSchool(
         "NC-YG08",
@@ -134,6 +146,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 8 Primary School",
         "东莞市南城街道胜和社区胜和路 20 号",
         "20 Shenghe Road, Shenghe Community, Nancheng, Dongguan",
+        area="胜和社区",
+        area_en="Shenghe Community",
         sports=True,
     ),
     DemoSchool(
@@ -142,6 +156,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 9 Primary School",
         "东莞市南城街道水濂社区水濂路 6 号",
         "6 Shuilian Road, Shuilian Community, Nancheng, Dongguan",
+        area="水濂社区",
+        area_en="Shuilian Community",
         parking_spaces=25,
     ),
     DemoSchool(
@@ -150,6 +166,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 10 Primary School",
         "东莞市南城街道西平社区宏图路 101 号",
         "101 Hongtu Road, Xiping Community, Nancheng, Dongguan",
+        area="西平社区",
+        area_en="Xiping Community",
     ),
     DemoSchool(
         "NC-YG11",
@@ -157,6 +175,8 @@ SCHOOLS = (
         "Nancheng Sunshine No. 11 Primary School",
         "东莞市南城街道篁村社区体育路 33 号",
         "33 Tiyu Road, Huangcun Community, Nancheng, Dongguan",
+        area="篁村社区",
+        area_en="Huangcun Community",
         sports=True,
         parking_spaces=70,
     ),
@@ -437,6 +457,8 @@ def load_demo(
                 name_en=spec.name_en,
                 address=spec.address,
                 address_en=spec.address_en,
+                area=spec.area,
+                area_en=spec.area_en,
                 is_public=spec.is_public,
                 timezone="Asia/Shanghai",
                 contact_name="开放办",

@@ -197,42 +197,120 @@ def booked_codes(session: Session, resident_id: int, slot_ids: Sequence[int]) ->
     )
 
 
+class DayPart(enum.StrEnum):
+    """Times of day as residents ask for them, by when a slot starts."""
+
+    MORNING = "morning"  # before 12:00
+    AFTERNOON = "afternoon"  # 12:00 to 18:00
+    EVENING = "evening"  # from 18:00
+
+    def bounds(self) -> tuple[time, time | None]:
+        return {
+            DayPart.MORNING: (time(0), time(12)),
+            DayPart.AFTERNOON: (time(12), time(18)),
+            DayPart.EVENING: (time(18), None),
+        }[self]
+
+
+@dataclass(frozen=True)
+class FindQuery:
+    day: date
+    at: time | None = None
+    part: DayPart | None = None
+    kind: FacilityKind | None = None
+    area: str | None = None
+    free_only: bool = False
+
+
+@dataclass(frozen=True)
+class FindPage:
+    results: list[tuple[Facility, list[SlotView]]]
+    page: int
+    pages: int
+
+
+FACILITIES_PER_PAGE = 20
+
+
 def find_slots(
-    session: Session,
-    *,
-    day: date,
-    at: time | None,
-    kind: FacilityKind | None,
-    tz: ZoneInfo,
-    now: datetime,
-    limit: int = 400,
-) -> list[tuple[Facility, list[SlotView]]]:
-    """Slots of active facilities on local `day` (covering `at` when given), by facility."""
-    day_start = clock.local_instant(day, time(0), tz)
-    query = (
+    session: Session, query: FindQuery, *, tz: ZoneInfo, now: datetime, page: int = 1
+) -> FindPage:
+    """Slots of active facilities on the query's local day (covering `at`,
+    starting in `part` of the day, in `area`, with free places), grouped by
+    facility, a page of FACILITIES_PER_PAGE facilities at a time."""
+    matching = _matching_slots(query, tz, now)
+    facility_ids = sa.select(Slot.facility_id).where(matching).distinct().subquery()
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(facility_ids)) or 0)
+    pages = max(1, -(-total // FACILITIES_PER_PAGE))
+    page = min(max(page, 1), pages)
+    chosen = list(
+        session.scalars(
+            sa.select(Facility.id)
+            .join(School, Facility.school_id == School.id)
+            .where(Facility.id.in_(sa.select(facility_ids.c.facility_id)))
+            .order_by(School.is_public.desc(), School.code, Facility.id)
+            .offset((page - 1) * FACILITIES_PER_PAGE)
+            .limit(FACILITIES_PER_PAGE)
+        )
+    )
+    slots = session.scalars(
         sa.select(Slot)
         .join(Facility, Slot.facility_id == Facility.id)
         .join(School, Facility.school_id == School.id)
-        .where(
-            Facility.is_active,
-            School.is_active,
-            Slot.starts_at >= day_start,
-            Slot.starts_at < day_start + timedelta(days=1),
-        )
+        .where(matching, Slot.facility_id.in_(chosen))
         .options(contains_eager(Slot.facility).contains_eager(Facility.school))
         .order_by(School.is_public.desc(), School.code, Facility.id, Slot.starts_at)
-        .limit(limit)
     )
-    if kind is not None:
-        query = query.where(Facility.kind == kind)
-    if at is not None:
-        moment = clock.local_instant(day, at, tz)
-        query = query.where(Slot.starts_at <= moment, Slot.ends_at > moment)
     grouped: dict[int, tuple[Facility, list[SlotView]]] = {}
-    for slot in session.scalars(query):
+    for slot in slots:
         entry = grouped.setdefault(slot.facility_id, (slot.facility, []))
         entry[1].append(SlotView(slot, slot_state(slot, now)))
-    return list(grouped.values())
+    return FindPage(list(grouped.values()), page, pages)
+
+
+def _matching_slots(query: FindQuery, tz: ZoneInfo, now: datetime) -> sa.ColumnElement[bool]:
+    day_start = clock.local_instant(query.day, time(0), tz)
+    conditions = [
+        Slot.starts_at >= day_start,
+        Slot.starts_at < day_start + timedelta(days=1),
+        Slot.ends_at > now,
+        Slot.facility_id.in_(_open_facilities(query)),
+    ]
+    if query.at is not None:
+        moment = clock.local_instant(query.day, query.at, tz)
+        conditions += [Slot.starts_at <= moment, Slot.ends_at > moment]
+    if query.part is not None:
+        first, until = query.part.bounds()
+        conditions.append(Slot.starts_at >= clock.local_instant(query.day, first, tz))
+        if until is not None:
+            conditions.append(Slot.starts_at < clock.local_instant(query.day, until, tz))
+    if query.free_only:
+        conditions += [Slot.held < Slot.capacity, Slot.cancelled_at.is_(None)]
+    return sa.and_(*conditions)
+
+
+def _open_facilities(query: FindQuery) -> sa.Select[tuple[int]]:
+    facilities = (
+        sa.select(Facility.id)
+        .join(School, Facility.school_id == School.id)
+        .where(Facility.is_active, School.is_active)
+    )
+    if query.kind is not None:
+        facilities = facilities.where(Facility.kind == query.kind)
+    if query.area:
+        facilities = facilities.where(School.area == query.area)
+    return facilities
+
+
+def areas(session: Session) -> list[tuple[str, str | None]]:
+    """The areas of the schools open to residents, as (Chinese, English)."""
+    rows = session.execute(
+        sa.select(School.area, sa.func.max(School.area_en))
+        .where(School.is_active, School.area != "")
+        .group_by(School.area)
+        .order_by(School.area)
+    )
+    return [(area, area_en) for area, area_en in rows]
 
 
 @dataclass(frozen=True)

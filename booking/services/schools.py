@@ -28,6 +28,8 @@ SCHOOL_FIELDS = (
     "name_en",
     "address",
     "address_en",
+    "area",
+    "area_en",
     "is_public",
     "timezone",
     "contact_name",
@@ -57,6 +59,8 @@ class SchoolInput:
     is_public: bool = True
     name_en: str | None = None
     address_en: str | None = None
+    area: str = ""
+    area_en: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
 
@@ -86,6 +90,8 @@ def _values(data: SchoolInput) -> dict[str, object]:
         "name_en": (data.name_en or "").strip() or None,
         "address": data.address.strip(),
         "address_en": (data.address_en or "").strip() or None,
+        "area": (data.area or "").strip(),
+        "area_en": (data.area_en or "").strip() or None,
         "is_public": data.is_public,
         "timezone": data.timezone,
         "contact_name": (data.contact_name or "").strip() or None,

@@ -386,6 +386,8 @@ def test_schools_with_their_active_facilities(client, make_school, make_facility
             "name_en": "Nancheng Middle School",
             "address": "南城路 1 号",
             "address_en": None,
+            "area": "",
+            "area_en": None,
             "is_public": True,
             "timezone": "Asia/Shanghai",
             "contact_phone": None,

@@ -431,3 +431,41 @@ def test_days_beyond_the_release_horizon_show_their_hours_and_remind_at_release(
     notices = client.get("/notices", headers=EN).text
     assert "Booking opens now: 阅览室" in notices
     assert f'href="/slots/{slot_id}/book"' in notices
+
+
+def test_find_filters_by_area_and_part_of_day_pages_and_knows_the_future(
+    app, client, make_school, make_facility, make_live_slot, make_rule
+):
+    gedi = make_school(code="NC-G", name="蛤地小学", area="蛤地社区", area_en="Gedi Community")
+    centre = make_school(code="NC-C", name="中心小学", area="中心城区", area_en="City centre")
+    here = make_facility(gedi, kind=FacilityKind.READING_ROOM, name="蛤地阅览室")
+    there = make_facility(centre, kind=FacilityKind.READING_ROOM, name="中心阅览室")
+    tz = zone("Asia/Shanghai")
+    day = local_date(utcnow(), tz) + timedelta(days=1)
+    now = utcnow().replace(second=0, microsecond=0)  # as make_live_slot counts
+    at = {hour: clock.local_instant(day, time(hour), tz) - now for hour in (9, 19)}
+    make_live_slot(here, days=0, later_by=at[9])  # tomorrow 09:00
+    make_live_slot(here, days=0, later_by=at[19])  # tomorrow 19:00
+    make_live_slot(there, days=0, later_by=at[19])
+    page = client.get("/find", query_string={"date": day.isoformat()}, headers=EN).text
+    assert "Gedi Community" in page  # the area list, in the reader's language
+    gedi_only = client.get(
+        "/find", query_string={"date": day.isoformat(), "area": "蛤地社区"}, headers=EN
+    ).text
+    assert "蛤地阅览室" in gedi_only
+    assert "中心阅览室" not in gedi_only
+    evening = client.get(
+        "/find", query_string={"date": day.isoformat(), "part": "evening"}, headers=EN
+    ).text
+    assert evening.count("19:00–21:00") == 2
+    assert "09:00–11:00" not in evening
+    assert client.get("/find", query_string={"part": "night"}, headers=EN).status_code == 400
+    assert client.get("/find", query_string={"now": "1"}, headers=EN).status_code == 200
+    # beyond what is published: the rules' hours, and when they open
+    make_rule(there)
+    later = local_date(utcnow(), tz) + timedelta(days=20)
+    future = client.get("/find", query_string={"date": later.isoformat()}, headers=EN).text
+    assert "Nothing is open then" not in future
+    assert "中心阅览室" in future
+    assert "18:30–21:00" in future
+    assert "Opens " in future

@@ -79,6 +79,18 @@ def test_stored_numbers_are_normalised_and_collisions_reported(empty_app, capfd)
     assert "13912345678" not in report
 
 
+SCHOOL_COLUMNS_AT_0010 = (
+    "id",
+    "code",
+    "name",
+    "address",
+    "is_public",
+    "timezone",
+    "is_active",
+    "created_at",
+)
+
+
 def test_slots_cancelled_under_a_closure_are_marked_as_closed_by_it(empty_app):
     """Revision 0011: a slot cancelled while a closure covered it may reopen
     when the closure is lifted; other cancelled slots keep no cause."""
@@ -89,8 +101,20 @@ def test_slots_cancelled_under_a_closure_are_marked_as_closed_by_it(empty_app):
     with empty_app.app_context():
         upgrade(revision="0010")
         with db.engine.begin() as connection:
+            schools = sa.table(  # the table as it was at 0010, without later columns
+                "schools", *(sa.column(name) for name in SCHOOL_COLUMNS_AT_0010)
+            )
             connection.execute(
-                tables["schools"].insert().values(id=1, code="M9", name="学校", address="路")
+                schools.insert().values(
+                    id=1,
+                    code="M9",
+                    name="学校",
+                    address="路",
+                    is_public=True,
+                    timezone="Asia/Shanghai",
+                    is_active=True,
+                    created_at=day,
+                )
             )
             connection.execute(
                 tables["facilities"]

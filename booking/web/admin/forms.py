@@ -43,6 +43,15 @@ class SchoolForm(Form):
     address_en = StringField(
         _l("Address in English (optional)"), filters=[strip], validators=[Length(max=300)]
     )
+    area = StringField(
+        _l("Area (Chinese)"),
+        filters=[strip],
+        validators=[Length(max=60)],
+        description=_l("The community or neighbourhood residents search by, e.g. 蛤地社区."),
+    )
+    area_en = StringField(
+        _l("Area in English (optional)"), filters=[strip], validators=[Length(max=100)]
+    )
     is_public = BooleanField(_l("Public school"), default=True)
     timezone = SelectField(_l("Time zone"), choices=[SelectChoice(z, z) for z in TIMEZONES])
     contact_name = StringField(_l("Contact person"), filters=[strip], validators=[Length(max=50)])

@@ -26,6 +26,8 @@ def school_input(form: SchoolForm) -> schools.SchoolInput:
         name_en=form.name_en.data,
         address=form.address.data or "",
         address_en=form.address_en.data,
+        area=form.area.data or "",
+        area_en=form.area_en.data,
         is_public=form.is_public.data,
         timezone=form.timezone.data,
         contact_name=form.contact_name.data,

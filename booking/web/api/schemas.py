@@ -367,6 +367,8 @@ class SchoolOut(Schema):
     name_en = fields.String(allow_none=True)
     address = fields.String(metadata={"description": "In Chinese."})
     address_en = fields.String(allow_none=True, metadata={"description": "In English."})
+    area = fields.String(metadata={"description": "The neighbourhood, in Chinese."})
+    area_en = fields.String(allow_none=True, metadata={"description": "In English."})
     is_public = fields.Boolean()
     timezone = fields.String(metadata={"example": "Asia/Shanghai"})
     contact_phone = fields.String(allow_none=True)

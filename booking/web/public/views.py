@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,7 +25,15 @@ from werkzeug.wrappers import Response
 from booking.extensions import db
 from booking.models import Facility, FacilityKind, School
 from booking.services import privacy
-from booking.services.availability import facility_days, find_slots, planned_days
+from booking.services.availability import (
+    FACILITIES_PER_PAGE,
+    DayPart,
+    FindQuery,
+    areas,
+    facility_days,
+    find_slots,
+    planned_days,
+)
 from booking.services.clock import local_date, utcnow, week_start, zone
 from booking.services.directory import open_schools
 from booking.services.opening import summarise_rules
@@ -179,38 +188,109 @@ def bad_request(message: str) -> tuple[str, int]:
 
 @blueprint.route("/find")
 def find() -> str | tuple[str, int]:
-    """Facilities with slots on a day (and at a time), by kind."""
+    """Free times across the district: by kind, day (or today, or open now),
+    time or part of the day, and area; a page of facilities at a time. A day
+    not yet published shows what its rules will open, and when."""
     tz = zone(current_app.config["BOOKING_TIMEZONE"])
     now = utcnow()
     today = local_date(now, tz)
-    kind_value = request.args.get("kind") or ""
-    if kind_value and kind_value not in {kind.value for kind in FacilityKind}:
-        return bad_request(_("Unknown kind of facility."))
-    day = parse_day(request.args.get("date"), today)
-    if day is None:
-        return bad_request(_("Choose a date written as YYYY-MM-DD within a year from today."))
-    at = parse_time(request.args.get("time"))
-    if at is False:
-        return bad_request(_("Choose a time written as HH:MM."))
-    results = find_slots(
-        db.session,
-        day=day,
-        at=at or None,
-        kind=FacilityKind(kind_value) if kind_value else None,
-        tz=tz,
-        now=now,
+    try:
+        query = find_query(request.args, today, now, tz)
+    except ValueError as error:
+        return bad_request(str(error))
+    page = request.args.get("page", "1")
+    found = find_slots(
+        db.session, query, tz=tz, now=now, page=int(page) if page.isdigit() and len(page) < 6 else 1
     )
-    booked, waiting = my_slot_marks([view.slot.id for _, views in results for view in views])
+    planned = [] if found.results or query.day <= today else planned_for_find(query, now)
+    slot_ids = [view.slot.id for _, views in found.results for view in views]
+    booked, waiting = my_slot_marks(slot_ids)
     return render_template(
         "public/find.html",
-        results=results,
+        found=found,
+        results=found.results,
+        planned=planned,
+        query=query,
         kinds=list(FacilityKind),
-        chosen_kind=kind_value,
-        day=day,
+        areas=areas(db.session),
+        parts=list(DayPart),
+        today=today,
+        tomorrow=today + timedelta(days=1),
+        open_now=request.args.get("now") == "1",
         at=request.args.get("time") or "",
         booked=booked,
         waiting=waiting,
     )
+
+
+def find_query(args: Any, today: date, now: datetime, tz: ZoneInfo) -> FindQuery:
+    """The search the address asks for. Raises ValueError with the message to show."""
+    kind_value = args.get("kind") or ""
+    if kind_value and kind_value not in {kind.value for kind in FacilityKind}:
+        raise ValueError(_("Unknown kind of facility."))
+    part_value = args.get("part") or ""
+    if part_value and part_value not in {part.value for part in DayPart}:
+        raise ValueError(_("Choose morning, afternoon or evening."))
+    area = (args.get("area") or "").strip()[:60]
+    if args.get("now") == "1":  # open now: under way at this moment, today
+        moment = now.astimezone(tz)
+        return FindQuery(
+            day=today,
+            at=moment.time().replace(second=0, microsecond=0),
+            kind=FacilityKind(kind_value) if kind_value else None,
+            area=area or None,
+            free_only=True,
+        )
+    day = parse_day(args.get("date"), today)
+    if day is None:
+        raise ValueError(_("Choose a date written as YYYY-MM-DD within a year from today."))
+    at = parse_time(args.get("time"))
+    if at is False:
+        raise ValueError(_("Choose a time written as HH:MM."))
+    return FindQuery(
+        day=day,
+        at=at or None,
+        part=DayPart(part_value) if part_value else None,
+        kind=FacilityKind(kind_value) if kind_value else None,
+        area=area or None,
+        free_only=args.get("free") == "1",
+    )
+
+
+def planned_for_find(query: FindQuery, now: datetime) -> list[tuple[Facility, list[Any]]]:
+    """For a day beyond what is published: the times the rules will open there."""
+    facilities = db.session.scalars(
+        sa.select(Facility)
+        .join(School, Facility.school_id == School.id)
+        .where(Facility.is_active, School.is_active)
+        .where(*([Facility.kind == query.kind] if query.kind else []))
+        .where(*([School.area == query.area] if query.area else []))
+        .options(selectinload(Facility.rules), selectinload(Facility.school))
+        .order_by(School.is_public.desc(), School.code, Facility.id)
+        .limit(FACILITIES_PER_PAGE)
+    ).all()
+    shown = []
+    for facility in facilities:
+        tz = zone(facility.school.timezone)
+        times = [
+            planned
+            for planned in planned_days(db.session, facility, [query.day], now).get(query.day, [])
+            if wanted_time(planned, query, tz)
+        ]
+        if times:
+            shown.append((facility, times))
+    return shown
+
+
+def wanted_time(planned: Any, query: FindQuery, tz: ZoneInfo) -> bool:
+    start = planned.starts_at.astimezone(tz).time()
+    if query.at is not None:
+        end = planned.ends_at.astimezone(tz)
+        return start <= query.at and (end.time() > query.at or end.date() > query.day)
+    if query.part is not None:
+        first, until = query.part.bounds()
+        return start >= first and (until is None or start < until)
+    return True
 
 
 def parse_time(raw: str | None) -> time | None | bool:
