@@ -78,6 +78,9 @@ class Config:
     TENCENT_SMS_SDK_APP_ID = os.environ.get("TENCENT_SMS_SDK_APP_ID", "")
     TENCENT_SMS_SIGN_NAME = os.environ.get("TENCENT_SMS_SIGN_NAME", "")
     TENCENT_SMS_TEMPLATE_ID = os.environ.get("TENCENT_SMS_TEMPLATE_ID", "")
+    # Text the notices that cannot wait (a waitlist offer, a release asked for) as well.
+    SMS_NOTICES = _flag("SMS_NOTICES", False)
+    TENCENT_SMS_NOTICE_TEMPLATE_ID = os.environ.get("TENCENT_SMS_NOTICE_TEMPLATE_ID", "")
     TENCENT_SMS_REGION = os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou")
     TENCENT_SMS_ENDPOINT = os.environ.get("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com")
     ALLOW_CONSOLE_SMS = _flag("ALLOW_CONSOLE_SMS", False)

@@ -28,6 +28,7 @@ class Notice(db.Model):
     __table_args__ = (
         sa.Index("ix_notices_user_unread", "user_id", "read_at"),
         sa.Index("ix_notices_delivery", "delivery_status", "next_attempt_at"),
+        sa.Index("ix_notices_sms", "sms_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,5 +46,9 @@ class Notice(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # A text message too, for the kinds that cannot wait (sms.TEXTED_KINDS); None: not texted.
+    sms_status: Mapped[DeliveryStatus | None] = mapped_column(
+        str_enum(DeliveryStatus, name="smsstatus")
+    )
 
     user: Mapped[User] = relationship()

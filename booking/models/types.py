@@ -41,8 +41,9 @@ def enum_values(enum_class: type[enum.Enum]) -> list[str]:
     return [str(member.value) for member in enum_class]
 
 
-def str_enum(enum_class: type[enum.Enum], length: int = 20) -> sa.Enum:
-    """A StrEnum stored by value, checked by the database, as VARCHAR on every engine."""
+def str_enum(enum_class: type[enum.Enum], length: int = 20, name: str | None = None) -> sa.Enum:
+    """A StrEnum stored by value, checked by the database, as VARCHAR on every engine.
+    `name` names the check when a table has two columns of one enumeration."""
     return sa.Enum(
         enum_class,
         values_callable=enum_values,
@@ -50,5 +51,5 @@ def str_enum(enum_class: type[enum.Enum], length: int = 20) -> sa.Enum:
         create_constraint=True,
         length=length,
         validate_strings=True,
-        name=enum_class.__name__.lower(),
+        name=name or enum_class.__name__.lower(),
     )

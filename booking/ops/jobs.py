@@ -31,6 +31,7 @@ from booking.services import (
     notices,
     release_reminders,
     reminders,
+    sms,
     throttle,
     usage_days,
     verification,
@@ -110,7 +111,11 @@ def run_deliver_outbox(session: Session, now: datetime, checkpoint: Checkpoint) 
             password=config.get("MAIL_PASSWORD"),
             tls=config.get("MAIL_USE_TLS", False),
         )
-    return notices.deliver_outbox(session, now, send)
+    texts = sms.sender_from_config(config) if config.get("SMS_NOTICES") else None
+    return {
+        **notices.deliver_outbox(session, now, send),
+        **notices.text_urgent_notices(session, now, texts),
+    }
 
 
 def run_forget_expired(session: Session, now: datetime, checkpoint: Checkpoint) -> dict[str, Any]:
@@ -176,7 +181,8 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "deliver_outbox",
-            "E-mail the notices waiting in the outbox, when mail is configured.",
+            "E-mail the notices waiting in the outbox, and text waitlist offers and release "
+            "reminders, when mail and SMS notices are configured.",
             run_deliver_outbox,
             **SCHEDULES["deliver_outbox"].fields(),  # type: ignore[arg-type]
         ),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from booking.models import DeliveryStatus, Notice, User
 from booking.services import notice_texts
+from booking.services.sms import TEXTED_KINDS, SmsSender
 
 DEFAULT_LOCALE = "zh_Hans"
 
@@ -38,6 +39,7 @@ def notify(
         booking_id=booking_id,
         created_at=now,
         delivery_status=DeliveryStatus.PENDING if user.email else DeliveryStatus.NOT_NEEDED,
+        sms_status=DeliveryStatus.PENDING if kind in TEXTED_KINDS else None,
         next_attempt_at=now if user.email else None,
     )
     session.add(notice)
@@ -84,6 +86,41 @@ def deliver_outbox(session: Session, now: datetime, send: Sender | None) -> dict
         notice.delivery_status = DeliveryStatus.SENT
         notice.delivered_at = now
         counts["sent"] += 1
+    return counts
+
+
+def text_urgent_notices(
+    session: Session, now: datetime, sender: SmsSender | None
+) -> dict[str, int]:
+    """Text the notices that cannot wait (a waitlist offer held for minutes, a
+    release asked for), once, in the resident's language. Without SMS for
+    notices (`sender` None), or once the offer has lapsed, there is nothing to send."""
+    due = session.scalars(
+        sa.select(Notice)
+        .where(Notice.sms_status == DeliveryStatus.PENDING)
+        .options(joinedload(Notice.user))
+        .order_by(Notice.id)
+        .limit(BATCH)
+    ).all()
+    counts = {"texted": 0, "text_failed": 0, "text_not_needed": 0}
+    for notice in due:
+        until = (notice.params or {}).get("until")
+        lapsed = until is not None and datetime.fromisoformat(until) <= now
+        if sender is None or not notice.user.phone or lapsed:
+            notice.sms_status = DeliveryStatus.NOT_NEEDED
+            counts["text_not_needed"] += 1
+            continue
+        with force_locale(notice.user.locale or DEFAULT_LOCALE):
+            shown = notice_texts.render_all(session, [notice])[0]
+        try:
+            sender.send_text(notice.user.phone, f"{shown.subject}: {shown.body}")
+        except Exception as error:  # noqa: BLE001 (a provider failure must not stop the others)
+            notice.sms_status = DeliveryStatus.FAILED
+            notice.last_error = f"SMS {type(error).__name__}: {error}"[:500]
+            counts["text_failed"] += 1
+            continue
+        notice.sms_status = DeliveryStatus.SENT
+        counts["texted"] += 1
     return counts
 
 

@@ -597,3 +597,57 @@ def test_parking_may_overlap_ones_own_use_of_the_same_school(
     second_lot = make_facility(school, kind=FacilityKind.PARKING, capacity=5)
     with pytest.raises(errors.Overlap):
         book(db_session, make_slot(second_lot).id, resident, car, policy=POLICY, now=NOW)
+
+
+def test_a_waitlist_offer_is_texted_once_in_the_residents_language(
+    db_session, make_slot, make_user
+):
+    from booking.models import DeliveryStatus
+    from booking.services.notices import text_urgent_notices
+
+    slot = make_slot(capacity=1)
+    holder, waiting = make_user(), make_user(phone="13712345678")
+    waiting.locale = "en"
+    booking = book(db_session, slot.id, holder, ONE, policy=POLICY, now=NOW)
+    waitlist.join(db_session, slot.id, waiting, ONE, policy=POLICY, now=NOW)
+    cancel_by_resident(db_session, booking, holder, policy=POLICY, now=NOW)
+    offer = db_session.scalar(sa.select(Notice).where(Notice.kind == "waitlist_offer"))
+    assert offer.sms_status == DeliveryStatus.PENDING
+    others = db_session.scalars(sa.select(Notice.sms_status).where(Notice.id != offer.id))
+    assert set(others) == {None}  # a confirmation or a cancellation can wait for the app
+
+    texts = []
+
+    class Recorder:
+        def send_text(self, phone, text):
+            texts.append((phone, text))
+
+    assert text_urgent_notices(db_session, NOW, Recorder())["texted"] == 1
+    assert text_urgent_notices(db_session, NOW, Recorder())["texted"] == 0  # once
+    assert texts[0][0] == "13712345678"
+    assert texts[0][1].startswith("A place came free for you: ")
+    assert "held for you until" in texts[0][1]
+
+
+def test_an_offer_that_lapsed_or_a_site_without_sms_notices_texts_nothing(
+    db_session, make_slot, make_user
+):
+    from booking.models import DeliveryStatus
+    from booking.services.notices import text_urgent_notices
+
+    slot = make_slot(capacity=1)
+    holder, waiting = make_user(), make_user()
+    booking = book(db_session, slot.id, holder, ONE, policy=POLICY, now=NOW)
+    waitlist.join(db_session, slot.id, waiting, ONE, policy=POLICY, now=NOW)
+    cancel_by_resident(db_session, booking, holder, policy=POLICY, now=NOW)
+    sent = []
+
+    class Recorder:
+        def send_text(self, phone, text):
+            sent.append(text)
+
+    late = NOW + timedelta(minutes=16)
+    assert text_urgent_notices(db_session, late, Recorder())["text_not_needed"] == 1
+    assert sent == []
+    status = db_session.scalar(sa.select(Notice.sms_status).where(Notice.kind == "waitlist_offer"))
+    assert status == DeliveryStatus.NOT_NEEDED

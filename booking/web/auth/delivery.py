@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from booking.models import User
 from booking.services import accounts
 from booking.services.notices import DEFAULT_LOCALE, smtp_sender
-from booking.services.sms import ConsoleSms, SmsSender, TencentSettings, TencentSms
+from booking.services.sms import SmsSender, sender_from_config
 from booking.services.verification import CODE_MINUTES
 
 log = logging.getLogger("booking.delivery")
@@ -26,21 +26,7 @@ def sms_sender() -> SmsSender:
     """The provider of `SMS_PROVIDER`, built once per app."""
     sender: SmsSender | None = current_app.extensions.get("sms_sender")
     if sender is None:
-        config = current_app.config
-        if config["SMS_PROVIDER"] == "tencent":
-            sender = TencentSms(
-                TencentSettings(
-                    secret_id=config["TENCENT_SECRET_ID"],
-                    secret_key=config["TENCENT_SECRET_KEY"],
-                    sdk_app_id=config["TENCENT_SMS_SDK_APP_ID"],
-                    sign_name=config["TENCENT_SMS_SIGN_NAME"],
-                    template_id=config["TENCENT_SMS_TEMPLATE_ID"],
-                    region=config["TENCENT_SMS_REGION"],
-                    endpoint=config["TENCENT_SMS_ENDPOINT"],
-                )
-            )
-        else:
-            sender = ConsoleSms()
+        sender = sender_from_config(current_app.config)
         current_app.extensions["sms_sender"] = sender
     return sender
 
