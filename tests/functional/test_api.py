@@ -1091,3 +1091,44 @@ def test_my_bookings_in_a_fixed_number_of_queries(
         assert book(client, as_resident, slot).status_code == 201
         counts.append(selects())
     assert counts[0] == counts[-1] <= 4  # the token, the bookings joined, the policies
+
+
+def test_a_client_sees_times_not_yet_published_and_asks_to_be_reminded(
+    client, room, make_rule, as_resident
+):
+    make_rule(room)  # every day 18:30-21:00, nothing generated
+    day = local_day(20)
+    planned = client.get(
+        f"{API}/facilities/{room.id}/planned",
+        query_string={"from": day.isoformat(), "to": day.isoformat()},
+    )
+    assert planned.status_code == 200
+    [time_] = planned.get_json()
+    assert time_["starts_at"] == f"{day.isoformat()}T18:30:00+08:00"
+    assert time_["opens_at"] == f"{(day - timedelta(days=7)).isoformat()}T08:00:00+08:00"
+    asked = client.post(
+        f"{API}/me/reminders",
+        json={"facility_id": room.id, "starts_at": time_["starts_at"]},
+        headers=as_resident,
+    )
+    assert asked.status_code == 201
+    assert asked.get_json()["remind_at"] == at(day - timedelta(days=7), 8, 0).isoformat()
+    again = client.post(
+        f"{API}/me/reminders",
+        json={"facility_id": room.id, "starts_at": time_["starts_at"]},
+        headers=as_resident,
+    )
+    assert again.get_json()["id"] == asked.get_json()["id"]  # one reminder
+    assert len(client.get(f"{API}/me/reminders", headers=as_resident).get_json()) == 1
+    naive = client.post(
+        f"{API}/me/reminders",
+        json={"facility_id": room.id, "starts_at": "2026-12-25T18:30:00"},
+        headers=as_resident,
+    )
+    assert naive.status_code == 422
+    past = client.post(
+        f"{API}/me/reminders",
+        json={"facility_id": room.id, "starts_at": "2020-01-01T18:30:00+08:00"},
+        headers=as_resident,
+    )
+    assert past.status_code == 400

@@ -446,6 +446,33 @@ class SlotOut(Schema):
     )
 
 
+class PlannedOut(Schema):
+    starts_at = Instant("tz")
+    ends_at = Instant("tz")
+    opens_at = Instant("tz", metadata={"description": "When booking opens."})
+
+
+class ReminderIn(Schema):
+    facility_id = WholeNumber(required=True)
+    starts_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "The start of a time not open yet (a slot's or a planned one's), "
+            "with its offset."
+        },
+    )
+
+
+class ReminderOut(Schema):
+    id = fields.Integer()
+    facility_id = fields.Integer()
+    starts_at = fields.Function(lambda reminder: utc_instant(reminder.starts_at))
+    remind_at = fields.Function(
+        lambda reminder: utc_instant(reminder.remind_at),
+        metadata={"description": "When booking opens and the notice is sent."},
+    )
+
+
 # Bookings and the waitlist
 
 

@@ -9,7 +9,7 @@ header themselves (booking.web.api.auth).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,10 +41,16 @@ from booking.services import (
     cancellations,
     notice_texts,
     privacy,
+    release_reminders,
     verification,
     waitlist,
 )
-from booking.services.availability import booked_codes, facility_days, open_facility_zone
+from booking.services.availability import (
+    booked_codes,
+    facility_days,
+    open_facility_zone,
+    planned_days,
+)
 from booking.services.booking_errors import BookingNotFound
 from booking.services.booking_form import BookingRequest
 from booking.services.clock import NEAR_YEARS, is_near, local_date, utcnow, zone
@@ -636,6 +642,60 @@ def list_slots(args: dict[str, Any], facility_id: int) -> list[Shown]:
     mine = booked_slot_ids(user, (view.slot.id for view in views)) if user else set()
     extra = (lambda view: {"booked_by_me": view.slot.id in mine}) if user else (lambda view: {})
     return [Shown(view, tz=zone_name, **extra(view)) for view in views]
+
+
+@blueprint.route("/facilities/<int:facility_id>/planned", methods=["GET"])
+@blueprint.arguments(schemas.SlotRangeIn, location="query")
+@blueprint.response(
+    200, schemas.PlannedOut(many=True), description="Times not published yet, in start order."
+)
+@answers(404, 422)
+@secured(PUBLIC)
+def list_planned(args: dict[str, Any], facility_id: int) -> list[Shown]:
+    """What the facility's opening rules will open on days that have no published
+    slots yet (beyond the release horizon), and when each opens for booking."""
+    facility = db.session.get(Facility, facility_id)
+    if facility is None or not (facility.is_active and facility.school.is_active):
+        raise NotFound()
+    tz = zone(facility.school.timezone)
+    now = utcnow()
+    first, last = day_range(args, local_date(now, tz))
+    published = {
+        day.day for day in facility_days(db.session, facility.id, tz, first, last, now) if day.slots
+    }
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    planned = planned_days(db.session, facility, [d for d in days if d not in published], now)
+    return [
+        Shown(item, tz=facility.school.timezone) for day in sorted(planned) for item in planned[day]
+    ]
+
+
+@blueprint.route("/me/reminders", methods=["POST"])
+@blueprint.arguments(schemas.ReminderIn)
+@blueprint.response(201, schemas.ReminderOut, description="Told by a notice when it opens.")
+@answers(401, 403, 404, 409, 422)
+@secured(SIGNED_IN)
+@auth.resident_required
+def ask_reminder(data: dict[str, Any]) -> Response:
+    """Be reminded when a time not yet open for booking opens (a notice, and SMS or
+    e-mail where configured). Asking twice is one reminder."""
+    facility = db.session.get(Facility, data["facility_id"])
+    if facility is None or not (facility.is_active and facility.school.is_active):
+        raise NotFound()
+    reminder = release_reminders.ask(
+        db.session, auth.caller(), facility, data["starts_at"].astimezone(UTC), now=utcnow()
+    )
+    return committed(schemas.ReminderOut(), reminder, 201)
+
+
+@blueprint.route("/me/reminders", methods=["GET"])
+@blueprint.response(200, schemas.ReminderOut(many=True))
+@answers(401, 403)
+@secured(SIGNED_IN)
+@auth.resident_required
+def my_reminders() -> list[Any]:
+    """My reminders still waiting for their release."""
+    return release_reminders.pending_for(db.session, auth.caller())
 
 
 def day_range(args: dict[str, Any], today: Any) -> tuple[Any, Any]:
