@@ -1,5 +1,6 @@
 """The resident's journey through the pages (the real clock: slots are made relative to now)."""
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -396,6 +397,9 @@ def test_days_beyond_the_release_horizon_show_their_hours_and_remind_at_release(
     )
     assert "Not open on this day" not in page.text
     assert "Booking opens 7 days ahead at 08:00." in page.text
+    assert re.search(
+        r"Next to open: the times of (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \w{3} \d+,", page.text
+    )
     assert page.text.count("18:30–21:00") == 7 + 1  # each day, and the opening hours below
     release = clock.release_instant(day, 7, time(8, 0), tz)
     assert f'<time datetime="{release.isoformat()}" data-countdown' in page.text
