@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from booking.extensions import db
-from booking.models import CalendarPeriod, DayKind, Role, School
+from booking.models import CalendarPeriod, DayKind, JobRun, JobRunStatus, Role, School
 from booking.services import accounts
 from booking.services.clock import local_date, utcnow, zone
 from booking.services.errors import DomainError
@@ -144,26 +144,47 @@ slots = AppGroup("slots", help="Publish bookable slots from the opening rules.")
 def generate(days: int | None, school_code: str | None, dry_run: bool) -> None:
     """Create the slots the opening rules ask for (idempotent)."""
 
+    from booking.ops.jobs import claim, finish
+
     def progress(done: int, total: int) -> None:
         click.echo(f"  {done}/{total} facilities", err=True)
+
+    now = utcnow()
+    # A real run is recorded like the scheduler's (jobs list shows it); a dry run changes nothing.
+    run = None if dry_run else claim(db.session, "generate_slots", now.replace(microsecond=0), now)
+    if run is None and not dry_run:
+        raise click.ClickException("generate_slots is already running for this second; try again.")
+    run_id = run.id if run is not None else None
+
+    def checkpoint() -> None:
+        if run_id is not None:
+            db.session.execute(
+                sa.update(JobRun).where(JobRun.id == run_id).values(heartbeat_at=utcnow())
+            )
+        db.session.commit()
 
     try:
         report = generate_slots(
             db.session,
-            now=utcnow(),
+            now=now,
             days=days,
             school_code=school_code,
             dry_run=dry_run,
-            checkpoint=db.session.commit,
+            checkpoint=checkpoint,
             progress=progress,
         )
     except DomainError as error:
         db.session.rollback()
+        if run_id is not None:
+            finish(db.session, run_id, JobRunStatus.FAILED, {}, str(error.message), utcnow())
         raise click.UsageError(str(error.message)) from error
     if dry_run:
         db.session.rollback()
     else:
         db.session.commit()
+        status = JobRunStatus.FAILED if report.failures else JobRunStatus.SUCCEEDED
+        failed = f"{len(report.failures)} facilities failed" if report.failures else None
+        finish(db.session, run_id, status, report.counts(), failed, utcnow())  # type: ignore[arg-type]
     print_generation(report, dry_run)
     if report.failures:
         raise click.ClickException(f"{len(report.failures)} facilities failed (listed above).")
@@ -215,8 +236,10 @@ def run_job_now(name: str) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 def list_jobs(limit: int) -> None:
     """The jobs and their last runs."""
-    from booking.ops.jobs import JOBS, last_runs
+    from booking.ops.jobs import JOBS, fail_abandoned, last_runs
 
+    if fail_abandoned(db.session, utcnow()):
+        db.session.commit()
     for job in JOBS.values():
         when = (
             f"daily at {job.daily_at:%H:%M}" if job.daily_at else f"every {job.every_minutes} min"
@@ -230,10 +253,13 @@ def list_jobs(limit: int) -> None:
         took = (
             f"{(run.finished_at - run.started_at).total_seconds():.1f}s" if run.finished_at else "-"
         )
+        tries = f" (attempt {run.attempts})" if run.attempts > 1 else ""
         click.echo(
             f"{run.job:<16} due {run.due_at:%Y-%m-%d %H:%M}Z  {run.status:<9} {took:>7}  "
-            f"{format_counts(run.counts)}"
+            f"{format_counts(run.counts)}{tries}"
         )
+        if run.error:
+            click.echo(f"{'':<16} {run.error.strip().splitlines()[-1][:300]}")
 
 
 def format_counts(counts: dict[str, Any]) -> str:

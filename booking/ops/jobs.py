@@ -206,10 +206,38 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+# How a run whose process died is recorded; such a run may be taken over.
+ABANDONED = "Abandoned: "
+
+
+def fail_abandoned(session: Session, now: datetime) -> int:
+    """Mark failed every run whose worker stopped beating for longer than the
+    lease (its process was killed, its machine lost): otherwise it would say
+    "running" forever. A scheduled run still due is taken over by `claim`."""
+    stale = session.execute(
+        sa.select(JobRun.id, JobRun.worker, JobRun.heartbeat_at).where(
+            JobRun.status == JobRunStatus.RUNNING, JobRun.heartbeat_at < now - LEASE
+        )
+    ).all()
+    for run_id, worker, heartbeat_at in stale:
+        session.execute(
+            sa.update(JobRun)
+            .where(JobRun.id == run_id, JobRun.status == JobRunStatus.RUNNING)
+            .values(
+                status=JobRunStatus.FAILED,
+                finished_at=now,
+                error=f"{ABANDONED}the worker {worker} stopped beating at "
+                f"{heartbeat_at:%Y-%m-%d %H:%M:%S}Z (its process died or was killed).",
+            )
+        )
+    return len(stale)
+
+
 def claim(session: Session, job: str, due_at: datetime, now: datetime) -> JobRun | None:
     """Claim the run of `job` due at `due_at`, or take over one whose worker
-    stopped beating; None when another process holds it or it has finished.
+    died; None when another process holds it or it has finished.
     Commits, so the claim is visible to every other scheduler at once."""
+    fail_abandoned(session, now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -240,14 +268,18 @@ def _take_over(session: Session, job: str, due_at: datetime, now: datetime) -> i
         .where(
             JobRun.job == job,
             JobRun.due_at == due_at,
-            JobRun.status == JobRunStatus.RUNNING,
-            JobRun.heartbeat_at < now - LEASE,
+            JobRun.status == JobRunStatus.FAILED,
+            JobRun.error.startswith(ABANDONED),
         )
         .values(
+            status=JobRunStatus.RUNNING,
             worker=worker_name(),
             heartbeat_at=now,
             started_at=now,
+            finished_at=None,
             attempts=JobRun.attempts + 1,
+            # the story stays: the attempt before died, this one took over
+            error=JobRun.error + " Taken over.",
         )
         .returning(JobRun.id)
     )
@@ -278,13 +310,13 @@ def run_job(
     except Exception as error:  # noqa: BLE001 (recorded on the run, then reported)
         session.rollback()
         counts = getattr(error, "counts", {})
-        _finish(session, run_id, JobRunStatus.FAILED, counts, traceback.format_exc(), clock_now())
+        finish(session, run_id, JobRunStatus.FAILED, counts, traceback.format_exc(), clock_now())
     else:
-        _finish(session, run_id, JobRunStatus.SUCCEEDED, counts, None, clock_now())
+        finish(session, run_id, JobRunStatus.SUCCEEDED, counts, None, clock_now())
     return session.get(JobRun, run_id)
 
 
-def _finish(
+def finish(
     session: Session,
     run_id: int,
     status: JobRunStatus,
@@ -295,7 +327,13 @@ def _finish(
     session.execute(
         sa.update(JobRun)
         .where(JobRun.id == run_id)
-        .values(status=status, counts=counts, error=error, finished_at=now, heartbeat_at=now)
+        .values(
+            status=status,
+            counts=counts,
+            error=error if error is not None else JobRun.error,
+            finished_at=now,
+            heartbeat_at=now,
+        )
     )
     session.commit()
     session.expire_all()

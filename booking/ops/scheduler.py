@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from booking.extensions import db
+from booking.models import JobRunStatus
 from booking.ops.jobs import JOBS, Job, run_job
 from booking.services.clock import utcnow
 
@@ -37,7 +38,7 @@ def fire(app: Flask, name: str) -> None:
             log.info("%s due %s: already run or running elsewhere", name, due_at.isoformat())
         else:
             log.info("%s due %s: %s %s", name, due_at.isoformat(), run.status, run.counts)
-            if run.error:
+            if run.status == JobRunStatus.FAILED:
                 log.error("%s failed: %s", name, run.error)
         db.session.remove()
 

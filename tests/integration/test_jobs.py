@@ -1,6 +1,7 @@
 """Each scheduled run happens once, however many schedulers fire it."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -193,6 +194,8 @@ def test_a_killed_run_is_finished_by_the_next_scheduler_without_duplicates(
         run = run_job(db.session, JOBS["generate_slots"], due_at=DUE, clock_now=lambda: later)
         assert run.status == JobRunStatus.SUCCEEDED
         assert run.attempts == 2
+        assert run.error.startswith("Abandoned: the worker ")  # the story of the first attempt
+        assert run.error.endswith("Taken over.")
     runs, slots, distinct = counts(app)
     assert len(runs) == 1
     assert slots == distinct == expected
@@ -221,3 +224,34 @@ def test_jobs_commands(runner, app, district):
         "the jobs are: generate_slots, expire_pending, lapse_offers, mark_no_shows"
         in unknown.output
     )
+
+
+def test_a_killed_manual_run_is_marked_failed_after_its_lease(runner, app):
+    from booking.ops.jobs import fail_abandoned
+    from booking.services.clock import utcnow
+
+    now = utcnow().replace(microsecond=0)
+    with app.app_context():  # `jobs run` claimed for its own second, then its process died
+        claim(db.session, "send_reminders", now, now)
+        db.session.commit()
+    listing = runner.invoke(args=["jobs", "list"])
+    assert "running" in listing.output  # within the lease its worker may be alive
+    with app.app_context():
+        assert fail_abandoned(db.session, now + LEASE + timedelta(seconds=1)) == 1
+        db.session.commit()
+        run = db.session.scalar(sa.select(JobRun))
+        assert run.status == JobRunStatus.FAILED
+        assert "stopped beating" in run.error
+
+
+def test_slots_generate_from_the_command_line_is_a_recorded_run(runner, app, district):
+    assert "No runs yet." in runner.invoke(args=["jobs", "list"]).output
+    result = runner.invoke(args=["slots", "generate", "--days", "3"])
+    assert result.exit_code == 0, result.output
+    listing = runner.invoke(args=["jobs", "list"]).output
+    assert "No runs yet." not in listing
+    assert re.search(r"generate_slots\s+due .*succeeded.*created [1-9]", listing)
+    dry = runner.invoke(args=["slots", "generate", "--dry-run"])
+    assert dry.exit_code == 0
+    with app.app_context():  # a dry run changes nothing, and is not a run
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 1
