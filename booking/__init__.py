@@ -143,11 +143,13 @@ def register_blueprints(app: Flask) -> None:
     from booking.web.account.views import blueprint as account
     from booking.web.admin import create_blueprint as admin_blueprint
     from booking.web.auth.views import blueprint as auth
+    from booking.web.health import blueprint as health
     from booking.web.public.views import blueprint as public
     from booking.web.residents.views import blueprint as residents
     from booking.web.staff import create_blueprint as staff_blueprint
 
     app.register_blueprint(public)
+    app.register_blueprint(health)
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(account)
     app.register_blueprint(residents)
