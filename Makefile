@@ -12,9 +12,7 @@ run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops the server and the scheduler)"
-	@set -m; $(FLASK) scheduler & scheduler=$$!; \
-	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/python scripts/run_dev.py --flask $(BIN)/flask --port $(PORT)
 
 test: install-test translations
 	bash scripts/test-deps.sh
