@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
+from booking.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, Config, public_url_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_static_files(app)
     register_response_headers(app)
     register_proxy_fix(app)
     register_cli(app)
@@ -115,6 +116,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    compress.init_app(app)
     app.extensions["failure_counter"] = shared_failure_counter(app)
 
 
@@ -160,6 +162,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from booking.web.errors import register
+
+    register(app)
+
+
+def register_static_files(app: Flask) -> None:
+    from booking.web.static_files import register
 
     register(app)
 

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -28,6 +29,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Compresses pages, CSS, scripts and JSON when no proxy in front does (nginx does in production).
+compress = Compress()
 
 
 def client_address() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -442,3 +443,31 @@ def test_the_language_switch_sets_a_cookie_and_changes_nothing_stored(app, clien
     with app.app_context():
         after = db.session.scalar(sa.select(User.locale).where(User.phone == RESIDENT_PHONE))
     assert after == before != "en"
+
+
+def test_pages_are_compressed_for_browsers_that_ask(client):
+    plain = client.get("/", headers=EN)
+    packed = client.get("/", headers={**EN, "Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    import gzip
+
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < 0.5 * len(plain.data)
+
+
+def test_static_files_have_versioned_urls_kept_a_year(client):
+    page = client.get("/", headers=EN).text
+    found = re.search(r'href="(/static/css/app\.css\?v=([0-9a-f]{12}))"', page)
+    assert found, "the stylesheet's URL carries its version"
+
+    def cache_control(url):
+        response = client.get(url)
+        response.close()  # a file response: let go of the file
+        assert response.status_code == 200
+        return response.headers.get("Cache-Control", "")
+
+    assert cache_control(found.group(1)) == "public, max-age=31536000, immutable"
+    # an old page's URL, or none: the browser revalidates
+    assert "max-age=31536000" not in cache_control("/static/css/app.css?v=000000000000")
+    assert "max-age=31536000" not in cache_control("/static/css/app.css")
