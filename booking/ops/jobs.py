@@ -31,6 +31,7 @@ from booking.services import (
     notices,
     release_reminders,
     reminders,
+    retention,
     sms,
     throttle,
     usage_days,
@@ -131,6 +132,13 @@ def run_aggregate_usage(session: Session, now: datetime, checkpoint: Checkpoint)
     return usage_days.rebuild_settled(session, now, tz, checkpoint)
 
 
+def run_anonymise_old_visits(
+    session: Session, now: datetime, checkpoint: Checkpoint
+) -> dict[str, Any]:
+    days = int(current_app.config.get("RETENTION_DAYS") or 180)
+    return {**retention.anonymise_old_visits(session, now, days=days), "older_than_days": days}
+
+
 class PartialFailure(Exception):
     """Some items failed while the others were done; the counts are kept."""
 
@@ -197,6 +205,12 @@ JOBS: dict[str, Job] = {
             "Rebuild the daily usage figures of settled days for the district reports.",
             run_aggregate_usage,
             **SCHEDULES["aggregate_usage"].fields(),  # type: ignore[arg-type]
+        ),
+        Job(
+            "anonymise_old_visits",
+            "Detach visits older than RETENTION_DAYS from their residents, keeping the counts.",
+            run_anonymise_old_visits,
+            **SCHEDULES["anonymise_old_visits"].fields(),  # type: ignore[arg-type]
         ),
     )
 }

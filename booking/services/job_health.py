@@ -58,6 +58,7 @@ SCHEDULES: dict[str, Schedule] = {
     "forget_expired": Schedule(daily_at=time(3, 30)),
     # After midnight, when mark_no_shows has settled the day before yesterday.
     "aggregate_usage": Schedule(daily_at=time(2, 30)),
+    "anonymise_old_visits": Schedule(daily_at=time(3, 45)),
 }
 
 
