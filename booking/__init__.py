@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_static_files(app)
+    register_request_log(app)
     register_response_headers(app)
     register_proxy_fix(app)
     register_cli(app)
@@ -163,6 +164,16 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     from booking.web.errors import register
 
+    register(app)
+
+
+def register_request_log(app: Flask) -> None:
+    import logging
+
+    from booking.web.request_log import register
+
+    if not app.testing and not logging.getLogger().handlers:  # a server's console: show INFO
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     register(app)
 
 

@@ -471,3 +471,38 @@ def test_static_files_have_versioned_urls_kept_a_year(client):
     # an old page's URL, or none: the browser revalidates
     assert "max-age=31536000" not in cache_control("/static/css/app.css?v=000000000000")
     assert "max-age=31536000" not in cache_control("/static/css/app.css")
+
+
+def test_each_request_is_one_json_log_line_without_personal_data(client, caplog, make_user):
+    import json
+    import logging
+
+    caplog.set_level(logging.INFO, logger="booking.request")
+    make_user(phone="13712345678", real_name="李明")
+    client.post("/auth/login", data={"phone": "13712345678", "password": "wrong password"})
+    client.get("/find?area=13712345678", headers={"X-Request-ID": "edge-42"})
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "booking.request"]
+    assert [line["route"] for line in lines] == ["/auth/login", "/find"]
+    assert lines[1]["request_id"] == "edge-42"
+    assert {"method", "status", "duration_ms"} <= set(lines[0])
+    assert "13712345678" not in caplog.text
+    assert "李明" not in caplog.text
+
+
+def test_the_development_servers_access_log_drops_query_strings():
+    import logging
+
+    from booking.web.request_log import NoQueryStrings
+
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        "",
+        0,
+        '"%s" %s %s',
+        ("GET /staff/search?q=13712345678 HTTP/1.1", "200", "-"),
+        None,
+    )
+    NoQueryStrings().filter(record)
+    assert "13712345678" not in record.getMessage()
+    assert "/staff/search?" in record.getMessage()
