@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from booking import metrics
 from booking.models import JobRun, JobRunStatus
 from booking.services import (
     accounts,
@@ -351,6 +352,8 @@ def finish(
     )
     session.commit()
     session.expire_all()
+    job = session.scalar(sa.select(JobRun.job).where(JobRun.id == run_id))
+    metrics.JOB_RUNS.labels(job=job or "?", status=status.value).inc()
 
 
 def last_runs(session: Session, limit: int = 20) -> list[JobRun]:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from booking import labels
+from booking import labels, metrics
 from booking.models import (
     ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -343,6 +343,24 @@ def take_booking(
     facility's by default) may be given. Raises the errors of booking_errors
     and InvalidBooking.
     """
+    try:
+        booked = _take_booking(session, slot_id, resident, request, policy=policy, now=now)
+    except DomainError as error:
+        metrics.BOOKINGS.labels(outcome=error.code).inc()
+        raise
+    metrics.BOOKINGS.labels(outcome="made").inc()
+    return booked
+
+
+def _take_booking(
+    session: Session,
+    slot_id: int,
+    resident: User,
+    request: BookingRequest,
+    *,
+    policy: Policy | None,
+    now: datetime,
+) -> Booked:
     context = booking_statements.read_context(session, slot_id)
     if context is None:
         raise SlotNotFound()

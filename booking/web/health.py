@@ -4,14 +4,16 @@ Redis reachable when the rate limits use it). Neither needs a session."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
+from booking import metrics
 from booking.extensions import db, limiter
 
 blueprint = Blueprint("health", __name__)
@@ -21,6 +23,23 @@ blueprint = Blueprint("health", __name__)
 @limiter.exempt
 def healthz() -> Response:
     return jsonify(status="ok")
+
+
+@blueprint.route("/metrics")
+@limiter.exempt
+def prometheus_metrics() -> Response:
+    """Prometheus's scrape, for the monitoring network only: other addresses get a 404."""
+    if not is_internal(request.remote_addr):
+        abort(404)
+    return Response(metrics.exposition(), mimetype=metrics.CONTENT_TYPE_LATEST)
+
+
+def is_internal(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private  # 10/8, 172.16/12, 192.168/16, fc00::/7, ...
 
 
 @blueprint.route("/readyz")

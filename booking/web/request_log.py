@@ -14,6 +14,8 @@ import time
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
+from booking import metrics
+
 log = logging.getLogger("booking.request")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -46,14 +48,18 @@ def register(app: Flask) -> None:
         if started is None:
             return response
         response.headers["X-Request-ID"] = g.request_id
+        route = request.url_rule.rule if request.url_rule else "(no route)"
+        took = time.perf_counter() - started
+        metrics.REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        metrics.LATENCY.labels(route).observe(took)
         log.info(
             json.dumps(
                 {
                     "request_id": g.request_id,
                     "method": request.method,
-                    "route": request.url_rule.rule if request.url_rule else "(no route)",
+                    "route": route,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(took * 1000, 1),
                 },
                 separators=(",", ":"),
             )

@@ -506,3 +506,39 @@ def test_the_development_servers_access_log_drops_query_strings():
     NoQueryStrings().filter(record)
     assert "13712345678" not in record.getMessage()
     assert "/staff/search?" in record.getMessage()
+
+
+def metric(client, name, **labels):
+    text = client.get("/metrics").text
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    found = re.search(rf"^{name}\{{{re.escape(wanted)}\}} ([0-9.e+]+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_metrics_count_requests_and_bookings_for_the_monitoring_network_only(client):
+    before = metric(client, "campus_requests_total", method="GET", route="/find", status="200")
+    refused = metric(client, "campus_bookings_total", outcome="not_found")
+    client.get("/find", headers=EN)
+    client.get("/find", headers=EN)
+    after = metric(client, "campus_requests_total", method="GET", route="/find", status="200")
+    assert after == before + 2
+    from booking.extensions import db
+    from booking.models import Role
+    from booking.services import bookings
+    from booking.services.booking_form import BookingRequest
+    from booking.services.clock import utcnow
+    from booking.services.errors import DomainError
+
+    with client.application.app_context():
+        from booking.models import User
+
+        resident = User(role=Role.RESIDENT, real_name="甲", phone="13711112222", password_hash="!")
+        db.session.add(resident)
+        db.session.flush()
+        with pytest.raises(DomainError):
+            bookings.book(db.session, 999999, resident, BookingRequest(places=1), now=utcnow())
+        db.session.rollback()
+    assert metric(client, "campus_bookings_total", outcome="not_found") == refused + 1
+    assert "campus_request_seconds_bucket" in client.get("/metrics").text
+    outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "8.8.8.8"})
+    assert outside.status_code == 404
