@@ -78,6 +78,8 @@ class Config:
     TENCENT_SMS_SDK_APP_ID = os.environ.get("TENCENT_SMS_SDK_APP_ID", "")
     TENCENT_SMS_SIGN_NAME = os.environ.get("TENCENT_SMS_SIGN_NAME", "")
     TENCENT_SMS_TEMPLATE_ID = os.environ.get("TENCENT_SMS_TEMPLATE_ID", "")
+    # Flask-Compress: whole responses only; static files and streams are nginx's to compress.
+    COMPRESS_STREAMS = False
     # Days after a visit before it is detached from its resident (plates and names erased).
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "180"))
     # Text the notices that cannot wait (a waitlist offer, a release asked for) as well.
