@@ -157,7 +157,8 @@ def test_grid_cells_keep_what_the_list_says_of_a_time(
     full = make_slot(room, tuesday, time(10), time(11), held=room.capacity)
     code = client.post(f"/slots/{mine}/book", data={"places": 1}).headers["Location"]
     code = code.rsplit("/", 1)[-1]
-    grid = week_grid(get_week(client, room, week=next_monday.isoformat()).text)
+    page = get_week(client, room, week=next_monday.isoformat())
+    grid = week_grid(page.text)
     booked = grid.cell_with(f"Booked by me · {code}")
     assert "slot-mine" in booked.classes
     assert booked.attrs["href"] == f"/bookings/{code}"
@@ -165,6 +166,8 @@ def test_grid_cells_keep_what_the_list_says_of_a_time(
     assert "slot-full" in waitlist.classes
     assert waitlist.attrs["href"] == f"/slots/{full}/book"
     assert (waitlist.row, waitlist.rowspan) == (booked.row + 2, 2)
+    # neither is free for this resident, so Tuesday has nothing free
+    assert "nothing free" in day_strip(page.text)[1]
 
 
 def test_a_week_with_nothing_published_shows_what_its_rules_will_open(

@@ -108,7 +108,7 @@ def week_grid(html: str) -> Table:
 def day_strip(html: str) -> list[str]:
     strip = re.search(r'<nav class="day-strip".*?</nav>', html, re.S)
     assert strip, "no day strip"
-    return re.findall(r"<a [^>]*>", strip.group(0))
+    return re.findall(r"<a [^>]*>.*?</a>", strip.group(0), re.S)
 
 
 def day_list(html: str) -> str:

@@ -149,7 +149,7 @@ def facility(facility_id: int) -> str | tuple[str, int]:
     booked, waiting = my_slot_marks([view.slot.id for day in days for view in day.slots])
     unpublished = [day.day for day in days if not day.slots and day.day >= today]
     planned = planned_days(db.session, found, unpublished, now)
-    grid = week_grid(days, planned, tz)
+    grid = week_grid(days, planned, tz, booked=booked.keys())
     policy = policy_for(db.session, found.id)
     return render_template(
         "public/facility.html",

@@ -9,7 +9,7 @@ walks rows and cells.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -45,11 +45,7 @@ class DayColumn:
     day: date
     items: Sequence[WeekItem]
     lanes: int  # side-by-side sub-columns, for times of one day that overlap
-
-    @property
-    def free(self) -> int:
-        """How many times of the day can be booked now."""
-        return sum(1 for item in self.items if item.is_open)
+    free: int  # times of the day the reader can book now
 
     @property
     def opens_later(self) -> bool:
@@ -107,13 +103,17 @@ def week_items(
 
 
 def week_grid(
-    days: Sequence[DayView], planned: Mapping[date, Sequence[PlannedSlot]], tz: ZoneInfo
+    days: Sequence[DayView],
+    planned: Mapping[date, Sequence[PlannedSlot]],
+    tz: ZoneInfo,
+    booked: Collection[int] = (),
 ) -> WeekGrid:
     """The week as rows of half hours by day columns.
 
     A time is placed in the row nearest its start and spans to the row nearest
     its end (at least one row), so one at 10:10 still shows, in the 10:00 row.
     Times of a day that overlap go side by side in lanes of that day's column.
+    A day's free count leaves out the slots the reader has `booked` already.
     """
     placed: list[tuple[DayColumn, list[tuple[int, int, int, WeekItem]]]] = []
     for day, items in week_items(days, planned):
@@ -128,7 +128,9 @@ def week_grid(
                 lane_ends.append(end)
             lane_ends[lane] = end
             laid.append((lane, start, end, item))
-        placed.append((DayColumn(day, [span[2] for span in spans], max(len(lane_ends), 1)), laid))
+        free = sum(1 for item in items if item.is_open and item.view.slot.id not in booked)
+        column = DayColumn(day, [span[2] for span in spans], max(len(lane_ends), 1), free)
+        placed.append((column, laid))
     columns = [column for column, _ in placed]
     starts = [start for _, laid in placed for _, start, _, _ in laid]
     ends = [end for _, laid in placed for _, _, end, _ in laid]
