@@ -56,6 +56,11 @@ def day_label(day: date, timezone: str | None = None) -> str:
     return format_skeleton(skeleton, day, locale=_locale())
 
 
+def date_skeleton(day: date, skeleton: str) -> str:
+    """A day in the reader's language from a CLDR skeleton ("MMMd": Dec 14, 12月14日)."""
+    return format_skeleton(skeleton, day, locale=_locale())
+
+
 def day_list(days: Iterable[date], timezone: str | None = None) -> str:
     """Days in order as one phrase: three or more in a row as a range
     (Sat, Dec 5 and Sun, Dec 6; Mon, Dec 7 – Fri, Dec 11)."""
@@ -150,6 +155,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(localized_name)
     app.add_template_filter(localized_text)
     app.add_template_filter(day_label)
+    app.add_template_filter(date_skeleton)
     app.add_template_filter(day_list)
     app.add_template_filter(closure_when)
     app.add_template_filter(map_url)

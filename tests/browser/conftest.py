@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
 @pytest.fixture
@@ -88,11 +89,12 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def make_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """Open a phone-sized page on the live server whose browser speaks `locale`."""
+    """Open a page on the live server whose browser speaks `locale`, on a phone
+    unless `device` says otherwise (LAPTOP)."""
     contexts: list[BrowserContext] = []
 
-    def make(locale: str = "zh-CN") -> Page:
-        context = browser.new_context(base_url=live_server, locale=locale, **PHONE)
+    def make(locale: str = "zh-CN", device: dict[str, Any] | None = None) -> Page:
+        context = browser.new_context(base_url=live_server, locale=locale, **(device or PHONE))
         contexts.append(context)
         return context.new_page()
 

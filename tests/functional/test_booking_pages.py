@@ -20,6 +20,7 @@ from booking.models import (
 from booking.services import clock, release_reminders
 from booking.services.clock import local_date, utcnow, zone
 from tests.conftest import PASSWORD
+from tests.functional.week_page import day_list, week_grid
 
 EN = {"Accept-Language": "en"}
 
@@ -400,7 +401,12 @@ def test_days_beyond_the_release_horizon_show_their_hours_and_remind_at_release(
     assert re.search(
         r"Next to open: the times of (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \w{3} \d+,", page.text
     )
-    assert page.text.count("18:30–21:00") == 7 + 1  # each day, and the opening hours below
+    # each day in the laptop's grid, the chosen day in the phone's list, and the opening hours
+    grid = week_grid(page.text)
+    times = [cell for cell in grid.body_cells() if "slot" in cell.classes]
+    assert [cell.text.count("18:30–21:00") for cell in times] == [1] * 7
+    assert day_list(page.text).count("18:30–21:00") == 1
+    assert page.text.count("18:30–21:00") == 7 + 1 + 1
     release = clock.release_instant(day, 7, time(8, 0), tz)
     assert f'<time datetime="{release.isoformat()}" data-countdown' in page.text
     assert "Remind me" in page.text

@@ -43,6 +43,7 @@ from booking.services.supply import upcoming_closures
 from booking.web import urls
 from booking.web.auth.views import safe_next
 from booking.web.i18n import LOCALE_COOKIE
+from booking.web.public.week import chosen_day, week_grid
 from booking.web.residents.views import my_reminders, my_slot_marks
 
 blueprint = Blueprint("public", __name__)
@@ -121,15 +122,19 @@ def school(code: str) -> str:
 
 @blueprint.route("/facilities/<int:facility_id>")
 def facility(facility_id: int) -> str | tuple[str, int]:
-    """The facility and a week of its slots (?week=any date of the week)."""
+    """The facility and a week of its slots (?week=any date of the week), laid
+    out as a grid for laptops and as a strip of days with one day's list
+    (?day=, by default today or the first day with a free time) for phones."""
     found = db.get_or_404(Facility, facility_id)
     if not (found.is_active and found.school.is_active):
         abort(404)
     tz = zone(found.school.timezone)
     now = utcnow()
     today = local_date(now, tz)
-    chosen = parse_day(request.args.get("week"), today)
-    if chosen is None:
+    # ?day= is the day a phone lists, and the week's when ?week= is absent.
+    asked_day = parse_day(request.args.get("day"), today)
+    chosen = parse_day(request.args.get("week"), today) if request.args.get("week") else asked_day
+    if chosen is None or asked_day is None:
         return bad_request(_("Choose a date written as YYYY-MM-DD within a year from today."))
     monday = week_start(chosen)
     days = facility_days(
@@ -143,6 +148,8 @@ def facility(facility_id: int) -> str | tuple[str, int]:
     )
     booked, waiting = my_slot_marks([view.slot.id for day in days for view in day.slots])
     unpublished = [day.day for day in days if not day.slots and day.day >= today]
+    planned = planned_days(db.session, found, unpublished, now)
+    grid = week_grid(days, planned, tz, booked=booked.keys())
     policy = policy_for(db.session, found.id)
     return render_template(
         "public/facility.html",
@@ -152,7 +159,8 @@ def facility(facility_id: int) -> str | tuple[str, int]:
         closures=upcoming_closures(db.session, found.school_id, now=now, facility_id=found.id),
         today=today,
         days=days,
-        planned=planned_days(db.session, found, unpublished, now),
+        grid=grid,
+        selected_day=chosen_day(grid, asked_day, today),
         policy=policy,
         next_release=next_release(policy, tz, now),
         reminded=my_reminders(found.id),
