@@ -151,9 +151,9 @@ def generate(days: int | None, school_code: str | None, dry_run: bool) -> None:
 
     now = utcnow()
     # A real run is recorded like the scheduler's (jobs list shows it); a dry run changes nothing.
-    run = None if dry_run else claim(db.session, "generate_slots", now.replace(microsecond=0), now)
+    run = None if dry_run else claim(db.session, "generate_slots", now, now)
     if run is None and not dry_run:
-        raise click.ClickException("generate_slots is already running for this second; try again.")
+        raise click.ClickException("generate_slots is already running for this instant; try again.")
     run_id = run.id if run is not None else None
 
     def checkpoint() -> None:

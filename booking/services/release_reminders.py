@@ -3,7 +3,7 @@ released opens for booking; a job tells them at that moment."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from booking.services.policy import policy_for
 from booking.services.slots import release_at
 
 MAX_PENDING = 50  # per resident: enough for a fortnight of evenings
+MAX_DAYS_AHEAD = 366
 
 
 class ReminderRefused(ValidationFailed):
@@ -32,10 +33,13 @@ def ask(
 ) -> ReleaseReminder:
     """Remember to tell `resident` when the facility's time at `starts_at` opens.
     Asking twice is one reminder. Raises AlreadyReleased, ReminderRefused."""
-    tz = clock.zone(facility.school.timezone)
-    opens = release_at(clock.local_date(starts_at, tz), policy_for(session, facility.id), tz)
     if starts_at <= now:
         raise ReminderRefused(_l("This time has passed."))
+    if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise ReminderRefused(_l("Choose a time within a year."))
+    starts_at = starts_at.astimezone(UTC)
+    tz = clock.zone(facility.school.timezone)
+    opens = release_at(clock.local_date(starts_at, tz), policy_for(session, facility.id), tz)
     if opens <= now:
         raise AlreadyReleased()
     existing = session.scalar(

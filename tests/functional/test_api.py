@@ -1132,3 +1132,14 @@ def test_a_client_sees_times_not_yet_published_and_asks_to_be_reminded(
         headers=as_resident,
     )
     assert past.status_code == 400
+
+
+@pytest.mark.parametrize("starts_at", ["9999-12-31T23:59:00+08:00", "0001-01-01T00:00:00+08:00"])
+def test_a_reminder_for_a_time_far_away_is_a_clear_refusal(client, room, as_resident, starts_at):
+    answer = client.post(
+        f"{API}/me/reminders",
+        json={"facility_id": room.id, "starts_at": starts_at},
+        headers=as_resident,
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "reminder_refused"

@@ -419,8 +419,11 @@ def test_days_beyond_the_release_horizon_show_their_hours_and_remind_at_release(
     )
     assert "We will remind you when booking opens" in done.text
     assert "We will remind you" in done.text.split("18:30–21:00", 1)[1]
-    odd = client.post(f"/facilities/{reading.id}/remind", data={"starts_at": "soon"}, headers=EN)
-    assert odd.status_code == 302  # explained, nothing stored
+    for odd in ("soon", "0001-01-01T00:00:00+08:00", "2026-12-25T18:30:00"):
+        refused = client.post(
+            f"/facilities/{reading.id}/remind", data={"starts_at": odd}, headers=EN
+        )
+        assert refused.status_code == 302  # explained, nothing stored
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReleaseReminder)) == 1
         db.session.add(

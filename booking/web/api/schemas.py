@@ -453,7 +453,7 @@ class PlannedOut(Schema):
 
 
 class ReminderIn(Schema):
-    facility_id = WholeNumber(required=True)
+    facility_id = Id(required=True)
     starts_at = fields.AwareDateTime(
         required=True,
         metadata={

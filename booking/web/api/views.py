@@ -9,7 +9,7 @@ header themselves (booking.web.api.auth).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -683,7 +683,7 @@ def ask_reminder(data: dict[str, Any]) -> Response:
     if facility is None or not (facility.is_active and facility.school.is_active):
         raise NotFound()
     reminder = release_reminders.ask(
-        db.session, auth.caller(), facility, data["starts_at"].astimezone(UTC), now=utcnow()
+        db.session, auth.caller(), facility, data["starts_at"], now=utcnow()
     )
     return committed(schemas.ReminderOut(), reminder, 201)
 

@@ -404,7 +404,7 @@ def parse_instant(raw: str | None) -> datetime | None:
         value = datetime.fromisoformat((raw or "").strip()[:40])
     except ValueError:
         return None
-    if value.tzinfo is None:
+    if value.tzinfo is None or not 2000 <= value.year <= 2999:
         return None
     return value.astimezone(UTC)
 
