@@ -116,3 +116,16 @@ def screenshot(request: pytest.FixtureRequest, engine_name: str) -> Callable[[Pa
         return path
 
     return take
+
+
+def pytest_collection_modifyitems(items):
+    """A browser that drops a connection mid-download (it navigated on, or had the
+    file cached) leaves the live server's static file to the garbage collector:
+    that ResourceWarning is the browser's doing, not a leak of ours."""
+    dropped = pytest.mark.filterwarnings(
+        r"ignore:Exception ignored in. <_io.FileIO name='[^']*/static/"
+        ":pytest.PytestUnraisableExceptionWarning"
+    )
+    for item in items:
+        if "/tests/browser/" in str(item.fspath):
+            item.add_marker(dropped)
