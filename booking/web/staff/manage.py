@@ -336,28 +336,16 @@ def closures() -> Any:
     upcoming = supply.upcoming_closures(db.session, school.id, now=utcnow())
     context = {"school": school, "form": form, "upcoming": upcoming}
     if form.validate_on_submit():
-        facility = facility_here_or_404(form.facility.data) if form.facility.data else None
-        starts, ends = closure_window(form, clock.zone(school.timezone))
-        reason = ClosureReason(form.reason.data)
-        note, note_en = form.note.data or "", form.note_en.data or None
+        facility, fields = closure_input(form, clock.zone(school.timezone))
         try:
             done = preview_or_apply(
                 lambda now: supply.add_closure(
-                    db.session,
-                    school,
-                    facility,
-                    starts_at=starts,
-                    ends_at=ends,
-                    reason=reason,
-                    note=note,
-                    note_en=note_en,
-                    actor=current_user,
-                    now=now,
+                    db.session, school, facility, **fields, actor=current_user, now=now
                 ),
                 supply.closure_facility_ids(
                     db.session, school.id, facility.id if facility else None
                 ),
-                supply.closure_reason(reason, note, note_en),
+                supply.closure_reason(fields["reason"], fields["note"], fields["note_en"]),
                 "staff/closures.html",
                 **context,
             )
@@ -370,6 +358,20 @@ def closures() -> Any:
         return redirect(url_for("staff.closures"))
     status = 400 if form.is_submitted() else 200
     return render_template("staff/closures.html", **context), status
+
+
+def closure_input(form: ClosureForm, tz: Any) -> tuple[Facility | None, dict[str, Any]]:
+    """What a closure form asks for: the facility (None: the whole school) and the
+    fields supply.add_closure and supply.change_closure take."""
+    facility = facility_here_or_404(form.facility.data) if form.facility.data else None
+    starts, ends = closure_window(form, tz)
+    return facility, {
+        "starts_at": starts,
+        "ends_at": ends,
+        "reason": ClosureReason(form.reason.data),
+        "note": form.note.data or "",
+        "note_en": form.note_en.data or None,
+    }
 
 
 @staff_required
@@ -394,26 +396,14 @@ def edit_closure(closure_id: int) -> Any:
         fill_closure_form(form, closure, tz)
         return render_template("staff/closure_edit.html", **context)
     if form.validate_on_submit():
-        facility = facility_here_or_404(form.facility.data) if form.facility.data else None
-        starts, ends = closure_window(form, tz)
-        reason = ClosureReason(form.reason.data)
-        note, note_en = form.note.data or "", form.note_en.data or None
+        facility, fields = closure_input(form, tz)
         try:
             done = preview_or_apply(
                 lambda now: supply.change_closure(
-                    db.session,
-                    closure,
-                    facility,
-                    starts_at=starts,
-                    ends_at=ends,
-                    reason=reason,
-                    note=note,
-                    note_en=note_en,
-                    actor=current_user,
-                    now=now,
+                    db.session, closure, facility, **fields, actor=current_user, now=now
                 ),
                 None,
-                supply.closure_reason(reason, note, note_en),
+                supply.closure_reason(fields["reason"], fields["note"], fields["note_en"]),
                 "staff/closure_edit.html",
                 **context,
             )
